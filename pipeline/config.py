@@ -1,0 +1,277 @@
+"""Every configuration schema of the tool, validated at this one point.
+
+The manifest (`delivery.toml`), the rule set (`rules/*.toml`) and the linkage settings
+(`linkage/*.toml`) are read only through `load_manifest`, `load_rules` and `load_linkage`.
+A validation problem becomes a `ConfigError` that names the file, the key and how to fix
+it. Loaded objects are frozen; derived values are properties, never stored twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RULES = PACKAGE_ROOT / "rules" / "default.toml"
+DEFAULT_LINKAGE = PACKAGE_ROOT / "linkage" / "default.toml"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AgencyCode(str, Enum):
+    MJD = "MJD"
+    GELDZORG = "GELDZORG"
+    JEUGDZORG_TOEGANG = "JEUGDZORG_TOEGANG"
+    JEUGDZORG_VOOGDIJ = "JEUGDZORG_VOOGDIJ"
+    JEUGDZORG_RECLASSERING = "JEUGDZORG_RECLASSERING"
+    ZAR = "ZAR"
+    WOONKANS = "WOONKANS"
+    OGGZ = "OGGZ"
+    BIB = "BIB"
+    ZORGNETWERK = "ZORGNETWERK"
+    BIJSTAND = "BIJSTAND"
+
+
+# Canonical fields (delivery.md); the order is the order of the canonical tables.
+PERSON_FIELDS = ("person_id", "bsn", "surname", "prefix", "given_names", "birth_date", "sex",
+                 "origin", "mother_id", "father_id")
+PERSON_REQUIRED = ("person_id",)
+RESIDENCE_FIELDS = ("person_id", "address_id", "postcode", "house_number",
+                    "house_number_addition", "street", "city", "neighbourhood_code",
+                    "start_date", "end_date")
+RESIDENCE_REQUIRED = ("person_id", "address_id", "neighbourhood_code", "start_date")
+NEIGHBOURHOOD_FIELDS = ("neighbourhood_code", "neighbourhood_name")
+NEIGHBOURHOOD_REQUIRED = ("neighbourhood_code",)
+RECORD_FIELDS = ("record_id", "client_id", "bsn", "surname", "prefix", "given_names",
+                 "birth_date", "sex", "postcode", "house_number", "house_number_addition",
+                 "contact_date", "end_date", "neighbourhood_code")
+RECORD_REQUIRED = ("record_id", "contact_date")
+
+
+def _check_columns(value: dict[str, str], allowed: tuple[str, ...]) -> dict[str, str]:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"unknown canonical field(s) {', '.join(unknown)}; the fields you can map are: "
+            f"{', '.join(allowed)}")
+    return value
+
+
+class RunSection(Frozen):
+    name: str
+    reference_date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> "RunSection":
+        if self.window_start > self.window_end:
+            raise ValueError("window_start must be on or before window_end")
+        return self
+
+
+class RegisterSection(Frozen):
+    persons: str
+    residences: str
+    neighbourhoods: str | None = None
+    persons_columns: dict[str, str] = Field(default_factory=dict)
+    residences_columns: dict[str, str] = Field(default_factory=dict)
+    neighbourhoods_columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("persons_columns")
+    @classmethod
+    def _persons(cls, v: dict[str, str]) -> dict[str, str]:
+        return _check_columns(v, PERSON_FIELDS)
+
+    @field_validator("residences_columns")
+    @classmethod
+    def _residences(cls, v: dict[str, str]) -> dict[str, str]:
+        return _check_columns(v, RESIDENCE_FIELDS)
+
+    @field_validator("neighbourhoods_columns")
+    @classmethod
+    def _neighbourhoods(cls, v: dict[str, str]) -> dict[str, str]:
+        return _check_columns(v, NEIGHBOURHOOD_FIELDS)
+
+
+class SourceSection(Frozen):
+    agency: AgencyCode
+    path: str
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    date_format: str = "%Y-%m-%d"
+    sheet: str | None = None  # xlsx only; default the first sheet
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: dict[str, str]) -> dict[str, str]:
+        return _check_columns(v, RECORD_FIELDS)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        if len(v) != 1:
+            raise ValueError('the delimiter must be one character, such as ";" or "\\t"')
+        return v
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}; use for example utf-8 or cp1252") from None
+        return v
+
+    @field_validator("date_format")
+    @classmethod
+    def _has_directives(cls, v: str) -> str:
+        if "%" not in v:
+            raise ValueError('a date format needs directives such as "%d-%m-%Y"')
+        return v
+
+    def column(self, field: str) -> str:
+        """The file's column name for a canonical field (unmapped = same name)."""
+        return self.columns.get(field, field)
+
+
+class Manifest(Frozen):
+    run: RunSection
+    population_register: RegisterSection = Field(alias="register")
+    source: tuple[SourceSection, ...] = Field(default=())
+    folder: Path  # the manifest's folder; paths in the manifest are relative to it
+
+    def resolve(self, relative: str) -> Path:
+        return (self.folder / relative).resolve()
+
+
+class AgencyRule(Frozen):
+    sources: tuple[AgencyCode, ...]
+    min_records: int = Field(1, ge=1)
+
+
+class Rules(Frozen):
+    """The selection rules of definitions.md, as data an analyst can edit."""
+
+    adult_age: int = Field(18, ge=1, le=120)
+    precedence: tuple[Literal["BIB", "MULTI_AGENCY", "ZORGNETWERK"], ...] = (
+        "BIB", "MULTI_AGENCY", "ZORGNETWERK")
+    bib_sources: tuple[AgencyCode, ...] = (AgencyCode.BIB,)
+    zorgnetwerk_sources: tuple[AgencyCode, ...] = (AgencyCode.ZORGNETWERK,)
+    bijstand_sources: tuple[AgencyCode, ...] = (AgencyCode.BIJSTAND,)
+    min_agencies: int = Field(3, ge=1)
+    agencies: dict[str, AgencyRule]
+    min_cell: int = Field(5, ge=1)  # disclosure control for everything published
+    rounding_base: int = Field(0, ge=0)  # 0 = no rounding
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rules":
+        if sorted(self.precedence) != sorted(set(self.precedence)) or len(self.precedence) != 3:
+            raise ValueError("precedence must list BIB, MULTI_AGENCY and ZORGNETWERK once each")
+        seen: dict[str, str] = {}
+        for name, rule in self.agencies.items():
+            for code in rule.sources:
+                if code.value in seen:
+                    raise ValueError(f"source {code.value} is listed under both "
+                                     f"{seen[code.value]} and {name}; list it under one agency")
+                seen[code.value] = name
+        if self.min_agencies > len(self.agencies):
+            raise ValueError(f"min_agencies is {self.min_agencies} but only "
+                             f"{len(self.agencies)} agencies are listed")
+        return self
+
+
+class LinkageSettings(Frozen):
+    """Linkage settings; owned by linkage/ (see linkage/default.toml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    threshold: float = Field(0.9, gt=0, lt=1)
+    min_margin: float = Field(0.1, ge=0, le=1)
+    passes: dict[str, Any] = Field(default_factory=dict)
+    splink: dict[str, Any] = Field(default_factory=dict)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist; check the path") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc.strerror}") from None
+
+
+def _key(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int) and parts and parts[-1] == "source":
+            parts[-1] = f"[[source]] number {item + 1}"
+            if isinstance(node, list) and item < len(node):
+                agency = node[item].get("agency") if isinstance(node[item], dict) else None
+                if agency:
+                    parts[-1] += f" (agency {agency})"
+        else:
+            parts.append(str(item))
+        node = node[item] if isinstance(node, (dict, list)) and _has(node, item) else None
+    return ".".join(parts).replace(".[[", " [[").replace(").", ") ")
+
+
+def _has(node: Any, item: Any) -> bool:
+    if isinstance(node, dict):
+        return item in node
+    return isinstance(item, int) and item < len(node)
+
+
+def validate(model: type[M], data: dict[str, Any], path: Path, what: str) -> M:
+    """The one point where configuration is validated."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = _key(tuple(x for x in err["loc"] if not str(x).startswith("function-")), data)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "this key is required but missing; add it"
+            elif err["type"] == "extra_forbidden":
+                msg = "this key is not known; check its spelling or remove it"
+            elif err["type"] == "enum":
+                msg = f"{msg} (you wrote {err['input']!r})"
+            elif err["type"].startswith("date"):
+                msg = f"not a valid date ({err['input']!r}); write dates as YYYY-MM-DD"
+            lines.append(f"  {key or '(top level)'}: {msg}")
+        raise ConfigError(f"{what} {path} has {len(lines)} problem(s):\n" + "\n".join(lines)) from None
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    path = Path(path)
+    data = _read_toml(path, "The delivery manifest")
+    data = {**data, "folder": str(path.resolve().parent)}
+    return validate(Manifest, data, path, "The delivery manifest")
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    path = Path(path) if path else DEFAULT_RULES
+    return validate(Rules, _read_toml(path, "The rules file"), path, "The rules file")
+
+
+def load_linkage(path: str | Path | None = None) -> LinkageSettings:
+    path = Path(path) if path else DEFAULT_LINKAGE
+    return validate(LinkageSettings, _read_toml(path, "The linkage settings file"), path,
+                    "The linkage settings file")
