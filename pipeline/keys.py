@@ -1,0 +1,57 @@
+"""Keyed pseudonyms: HMAC-SHA256 of register identifiers.
+
+With the same key, the same person and the same family get the same pseudonym every
+quarter, which is what quarter-over-quarter comparison needs; without the key, a pseudonym
+cannot be traced back to a register number. The key never lands in any output.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline.errors import UsageError
+
+KEY_ENV = "MPG_PSEUDONYM_KEY"
+KEY_FILE_ENV = "MPG_PSEUDONYM_KEY_FILE"
+# Only for the synthetic city: it protects nothing and says so in its name.
+DEMO_KEY = b"mpg-demo-key-synthetic-data-only"
+
+
+def resolve_key(key_file: Path | None = None, demo: bool = False) -> bytes:
+    """The pseudonym key: a key file, else $MPG_PSEUDONYM_KEY, else the demo key if allowed."""
+    key_file = key_file or (Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else None)
+    if key_file is not None:
+        try:
+            key = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise UsageError(f"The pseudonym key file {key_file} cannot be read: "
+                             f"{exc.strerror}") from None
+        if len(key) < 16:
+            raise UsageError(f"The pseudonym key file {key_file} holds fewer than 16 "
+                             "characters; use a long random key (mpg key --new FILE makes one)")
+        return key
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode()
+    if demo:
+        return DEMO_KEY
+    raise UsageError(
+        "No pseudonym key. A run writes keyed pseudonyms, so it needs the bureau's secret key: "
+        f"set {KEY_ENV} (or {KEY_FILE_ENV}, or pass --key-file FILE). "
+        "`mpg key --new FILE` makes a new key. Use --demo for synthetic data only.")
+
+
+def new_key() -> str:
+    return os.urandom(32).hex()
+
+
+def pseudonym(key: bytes, kind: str, identifier: str) -> str:
+    return hmac.new(key, f"{kind}:{identifier}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def pseudonym_array(key: bytes, kind: str, identifiers: pa.Array) -> pa.Array:
+    return pa.array([None if i is None else pseudonym(key, kind, i)
+                     for i in identifiers.to_pylist()], pa.string())

@@ -1,0 +1,195 @@
+"""`run(manifest, out) -> RunResult`: the quarterly count, end to end.
+
+OUT appears complete or not at all: everything is written into a hidden staging folder
+beside OUT and moved into place only when every stage succeeded. The identifying database
+lives in a private work folder that is deleted when the run ends (kept only with
+`keep_identifying`). A run killed half-way leaves its hidden folder behind; the next run
+next to the same OUT removes it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import platform
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+
+from pipeline import config
+from pipeline.context import RunContext
+from pipeline.households import households
+from pipeline.keys import resolve_key
+from pipeline.profile import profile
+from pipeline.pseudonymise import pseudonymise
+from pipeline.runner import StageReport, run_stages
+from pipeline.select import select
+from reports.outputs import publish
+from sources.load import load
+from linkage.link import link
+from linkage.standardise import standardise
+
+TOOL_VERSION = "0.1.0"
+STAGES = (("load", load), ("standardise", standardise), ("link", link),
+          ("pseudonymise", pseudonymise), ("households", households), ("select", select),
+          ("profile", profile), ("publish", publish))
+IDENTIFYING_DB = "identifying.duckdb"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    summary: dict[str, Any]
+    stages: tuple[StageReport, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Engine:
+    """DuckDB resources; defaults fit the bureau's 2-core, 24 GiB machine."""
+
+    memory_limit: str = "6GB"
+    threads: int | None = None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what a killed run left beside OUT; put back an OUT it had moved aside."""
+    for stale in out.parent.glob(f".{out.name}.mpg-*"):
+        try:
+            pid = int(stale.name.rsplit("-", 2)[-2])
+        except ValueError:
+            continue
+        if _pid_alive(pid) and pid != os.getpid():
+            continue
+        previous = stale / "previous"
+        if previous.is_dir() and not out.exists():
+            previous.rename(out)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def staging(out: Path) -> Iterator[tuple[Path, Path]]:
+    """Yield (staging OUT, private work folder); on success the staging OUT becomes OUT."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
+    hidden = out.parent / f".{out.name}.mpg-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    stage, work = hidden / "out", hidden / "work"
+    stage.mkdir(parents=True)
+    work.mkdir()
+    os.chmod(hidden, 0o700)
+    try:
+        yield stage, work
+        if out.exists():
+            out.rename(hidden / "previous")
+        stage.rename(out)
+    finally:
+        shutil.rmtree(hidden, ignore_errors=True)
+
+
+def connect(database: Path, work: Path, engine: Engine) -> duckdb.DuckDBPyConnection:
+    spill = work / "spill"
+    spill.mkdir(exist_ok=True)
+    settings = {"memory_limit": engine.memory_limit, "temp_directory": str(spill),
+                "preserve_insertion_order": True}
+    if engine.threads:
+        settings["threads"] = engine.threads
+    con = duckdb.connect(str(database), config=settings)
+    con.execute(f"ATTACH '{work / IDENTIFYING_DB}' AS ident")
+    return con
+
+
+def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Path | None = None,
+        linkage_path: str | Path | None = None, pseudonym_key: bytes | None = None,
+        key_file: Path | None = None, demo: bool = False, keep_identifying: bool = False,
+        progress: bool = False, engine: Engine = Engine(),
+        review_db: Path | None = None) -> RunResult:
+    """Count the multi-problem families of one delivery into OUT."""
+    started = time.perf_counter()
+    manifest = config.load_manifest(manifest_path)
+    rules = config.load_rules(rules_path)
+    linkage = config.load_linkage(linkage_path)
+    key = pseudonym_key or resolve_key(key_file, demo)
+    out = Path(out_dir).resolve()
+    console = Console(stderr=True) if progress else None
+    with staging(out) as (stage, work):
+        con = connect(stage / "run.duckdb", work, engine)
+        try:
+            ctx = RunContext(manifest=manifest, rules=rules, linkage=linkage, work_dir=work,
+                             stage_out=stage, pseudonym_key=key, review_db=review_db)
+            reports = run_stages(con, ctx, STAGES, console)
+            seconds = round(time.perf_counter() - started, 3)
+            _write_run_json(con, ctx, manifest_path, rules_path, linkage_path, reports, seconds)
+            con.execute("DETACH ident")
+        finally:
+            con.close()
+        if keep_identifying:
+            shutil.move(str(work / IDENTIFYING_DB), stage / IDENTIFYING_DB)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return RunResult(out, summary, tuple(reports), seconds)
+
+
+def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_path,
+                    reports: list[StageReport], seconds: float) -> None:
+    """OUT/run.json: the audit record of the run. Counts and hashes, no personal data."""
+    from sources.readers import file_sha256
+
+    files = con.execute("SELECT * FROM source_files ORDER BY file").df()
+    outcomes = dict(con.execute("SELECT outcome, count(*) FROM record_outcomes GROUP BY ALL "
+                                "ORDER BY ALL").fetchall())
+    record = {
+        "tool_version": TOOL_VERSION,
+        "run": ctx.manifest.run.name,
+        "reference_date": ctx.manifest.run.reference_date.isoformat(),
+        "window": [ctx.manifest.run.window_start.isoformat(),
+                   ctx.manifest.run.window_end.isoformat()],
+        "started_by": {"user": getpass.getuser(), "host": socket.gethostname()},
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), "duckdb": duckdb.__version__},
+        "manifest": {"path": str(Path(manifest_path).resolve()),
+                     "sha256": file_sha256(Path(manifest_path))},
+        "files": json.loads(files.to_json(orient="records", date_format="iso")),
+        "rules": {"path": str(rules_path or config.DEFAULT_RULES),
+                  "resolved": ctx.rules.model_dump(mode="json")},
+        "linkage": {"path": str(linkage_path or config.DEFAULT_LINKAGE),
+                    "resolved": ctx.linkage.model_dump(mode="json")},
+        "record_outcomes": outcomes,
+        "stages": {r.name: {"seconds": r.seconds, "rows": r.rows} for r in reports},
+        "total_seconds": seconds,
+        "metrics": ctx.metrics,
+    }
+    (ctx.stage_out / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n",
+                                            encoding="utf-8")
+
+
+def validate_delivery(manifest_path: str | Path) -> list[dict[str, Any]]:
+    """Read and check every file of a delivery, write nothing; per file what was found."""
+    manifest = config.load_manifest(manifest_path)
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ':memory:' AS ident")
+        ctx = RunContext(manifest=manifest, rules=config.load_rules(), linkage=config.load_linkage(),
+                         work_dir=Path("."), stage_out=Path("."), pseudonym_key=b"")
+        load(con, ctx)
+        return con.execute("SELECT * FROM source_files ORDER BY rowid").df().to_dict("records")
+    finally:
+        con.close()

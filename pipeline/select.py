@@ -1,0 +1,94 @@
+"""Stage `select`: apply the selection rules (definitions.md) to the family households.
+
+Reads `records`, `memberships`, `households` and the rule set. Writes:
+- `household_agencies`: per household and agency of the multi-agency rule, the records in
+  the window and whether the agency counts (MJD needs `min_records` = 2 by default);
+- `household_categories`: per household with any record: has_bib, has_zorgnetwerk,
+  n_agencies, is_family and the one category it gets by precedence (NULL = not counted);
+- `record_outcomes`: what became of every agency record (counted household, anonymous,
+  outside the window, unlinked, no family household, profile only), so no row vanishes.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from pipeline.config import Rules
+from pipeline.context import RunContext
+
+
+def _in_list(codes) -> str:
+    return "(" + ", ".join(f"'{c.value}'" for c in codes) + ")" if codes else "(NULL)"
+
+
+def _agency_map_sql(rules: Rules) -> str:
+    rows = [f"('{code.value}', '{name}', {rule.min_records})"
+            for name, rule in rules.agencies.items() for code in rule.sources]
+    return "SELECT * FROM (VALUES " + ", ".join(rows) + ") t(source, agency, min_records)"
+
+
+def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+    rules = ctx.rules
+    con.execute(f"CREATE OR REPLACE TEMP TABLE agency_map AS {_agency_map_sql(rules)}")
+    # The records that can select a household: in the window, identified, linked to a
+    # person who lives in some household on the reference date.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE household_records AS
+        SELECT m.household_key, r.agency AS source, r.record_key, r.match_probability
+        FROM records r JOIN memberships m USING (person_key)
+        WHERE r.in_window AND NOT r.is_anonymous""")
+    con.execute("""
+        CREATE OR REPLACE TABLE household_agencies AS
+        SELECT hr.household_key, a.agency, count(*) AS n_records,
+               count(*) >= any_value(a.min_records) AS counts,
+               min(hr.match_probability) AS match_probability_min
+        FROM household_records hr JOIN agency_map a USING (source)
+        GROUP BY hr.household_key, a.agency ORDER BY hr.household_key, a.agency""")
+    conditions = {
+        "BIB": "has_bib",
+        "MULTI_AGENCY": f"n_agencies >= {rules.min_agencies}",
+        "ZORGNETWERK": "has_zorgnetwerk",
+    }
+    category = " ".join(f"WHEN {conditions[c]} THEN '{c}'" for c in rules.precedence)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE household_categories AS
+        WITH signals AS (
+            SELECT household_key,
+                   bool_or(source IN {_in_list(rules.bib_sources)}) AS has_bib,
+                   bool_or(source IN {_in_list(rules.zorgnetwerk_sources)}) AS has_zorgnetwerk,
+                   min(match_probability) FILTER (source IN {_in_list(rules.bib_sources)})
+                       AS bib_probability,
+                   min(match_probability) FILTER (source IN {_in_list(rules.zorgnetwerk_sources)})
+                       AS zorgnetwerk_probability
+            FROM household_records GROUP BY household_key),
+        agencies AS (
+            SELECT household_key, count(*) FILTER (counts) AS n_agencies,
+                   list(agency ORDER BY agency) FILTER (counts) AS agencies,
+                   min(match_probability_min) FILTER (counts) AS agencies_probability
+            FROM household_agencies GROUP BY household_key)
+        SELECT s.household_key, h.is_family, s.has_bib, s.has_zorgnetwerk,
+               coalesce(a.n_agencies, 0) AS n_agencies,
+               coalesce(a.agencies, []::VARCHAR[]) AS agencies,
+               CASE WHEN h.is_family THEN CASE {category} END END AS category,
+               CASE category WHEN 'BIB' THEN s.bib_probability
+                             WHEN 'MULTI_AGENCY' THEN a.agencies_probability
+                             WHEN 'ZORGNETWERK' THEN s.zorgnetwerk_probability
+               END AS match_probability_min
+        FROM signals s JOIN households h USING (household_key)
+        LEFT JOIN agencies a USING (household_key)
+        ORDER BY s.household_key""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE record_outcomes AS
+        SELECT r.record_key, r.agency,
+               CASE WHEN r.agency IN {_in_list(rules.bijstand_sources)} THEN 'profile_source'
+                    WHEN NOT r.in_window THEN 'outside_window'
+                    WHEN r.is_anonymous THEN 'anonymous_zorgnetwerk'
+                    WHEN r.person_key IS NULL THEN 'unlinked_records'
+                    WHEN h.is_family IS NOT TRUE THEN 'no_family_household'
+                    ELSE 'family_household' END AS outcome
+        FROM records r
+        LEFT JOIN memberships m USING (person_key)
+        LEFT JOIN households h USING (household_key)
+        ORDER BY r.record_key""")
+    con.execute("DROP TABLE household_records")
+    con.execute("DROP TABLE agency_map")
+    return ["household_agencies", "household_categories", "record_outcomes"]

@@ -1,0 +1,121 @@
+"""Stage `publish`: the run's exact outputs (outputs.md), written into the staging OUT.
+
+Reads the pseudonymised tables (and `ident.links` + `ident.records` for links.parquet, the
+one output that carries register numbers and stays inside the bureau). Writes
+summary.json, neighbourhoods.csv, households.parquet, rejects.csv, links.parquet.
+Output is deterministic: the same delivery, settings and key give identical bytes.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.context import RunContext
+
+CATEGORIES = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
+NOT_COUNTED = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household",
+               "outside_window")
+
+
+def _scalar(con, sql: str, params=None) -> Any:
+    return con.execute(sql, params or []).fetchone()[0]
+
+
+def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+    run = ctx.manifest.run
+    by_category = dict(con.execute(
+        "SELECT category, count(*) FROM counted_households GROUP BY category").fetchall())
+    profiled = "FROM counted_households WHERE category IN ('BIB', 'MULTI_AGENCY')"
+    types = dict(con.execute(f"SELECT household_type, count(*) {profiled} GROUP BY ALL").fetchall())
+    per_household = con.execute(
+        f"SELECT n_children, count(*) {profiled} GROUP BY ALL ORDER BY n_children").fetchall()
+    combinations = con.execute(
+        "SELECT array_to_string(agencies, '+') AS combination, count(*) FROM counted_households "
+        "WHERE category = 'MULTI_AGENCY' GROUP BY ALL ORDER BY combination").fetchall()
+    outcomes = dict(con.execute(
+        "SELECT outcome, count(*) FROM record_outcomes GROUP BY ALL").fetchall())
+    origin: dict[str, dict[str, dict[str, int]]] = {
+        role: {"counted": {}, "city": {}} for role in ("mothers", "fathers")}
+    for role, scope, code, n in con.execute(
+            "SELECT role, scope, origin, n FROM profile_origin ORDER BY ALL").fetchall():
+        origin[role][scope][code] = n
+    return {
+        "run": run.name,
+        "reference_date": run.reference_date.isoformat(),
+        "window": [run.window_start.isoformat(), run.window_end.isoformat()],
+        "family_households": _scalar(con, "SELECT count(*) FROM households WHERE is_family"),
+        "mpg_total": sum(by_category.values()),
+        "by_category": {c: by_category.get(c, 0) for c in CATEGORIES},
+        "zorgnetwerk_identified": _scalar(
+            con, "SELECT count(*) FROM household_categories WHERE is_family AND has_zorgnetwerk"),
+        "bib_without_children": _scalar(
+            con, "SELECT count(*) FROM household_categories WHERE has_bib AND NOT is_family"),
+        "household_types": {t: types.get(t, 0)
+                            for t in ("single_parent", "two_adults", "more_adults")},
+        "children": {
+            "total": _scalar(con, f"SELECT coalesce(sum(n_children), 0)::BIGINT {profiled}"),
+            "per_household": {str(n): count for n, count in per_household},
+        },
+        "agency_combinations": dict(combinations),
+        "bijstand_households": _scalar(con, f"SELECT count(*) {profiled} AND bijstand"),
+        "not_counted": {k: outcomes.get(k, 0) for k in NOT_COUNTED},
+        "rejects": _scalar(con, "SELECT count(*) FROM rejects"),
+        # Additions to the contract (outputs.md allows adding): the profile's origin table
+        # and the rule set the count was made with, for the publication.
+        "origin": origin,
+        "rules": ctx.rules.model_dump(mode="json"),
+    }
+
+
+def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+    out: Path = ctx.stage_out
+    data = summary(con, ctx)
+    (out / "summary.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+    # Every neighbourhood of the register: the neighbourhoods file and any code residences use.
+    neighbourhoods = con.execute("""
+        WITH codes AS (
+            SELECT neighbourhood_code, neighbourhood_name FROM neighbourhoods
+            UNION SELECT DISTINCT neighbourhood_code, NULL FROM ident.register_residences
+            WHERE neighbourhood_code NOT IN (SELECT neighbourhood_code FROM neighbourhoods)),
+        fam AS (SELECT neighbourhood_code, count(*) AS family_households FROM households
+                WHERE is_family GROUP BY ALL),
+        mpg AS (SELECT neighbourhood_code,
+                       count(*) FILTER (category = 'BIB') AS bib,
+                       count(*) FILTER (category = 'MULTI_AGENCY') AS multi_agency,
+                       count(*) FILTER (category = 'ZORGNETWERK') AS zorgnetwerk,
+                       count(*) AS mpg_total
+                FROM counted_households GROUP BY ALL),
+        t AS (
+            SELECT c.neighbourhood_code, any_value(c.neighbourhood_name) AS neighbourhood_name,
+                   coalesce(any_value(f.family_households), 0) AS family_households,
+                   coalesce(any_value(m.bib), 0) AS bib,
+                   coalesce(any_value(m.multi_agency), 0) AS multi_agency,
+                   coalesce(any_value(m.zorgnetwerk), 0) AS zorgnetwerk,
+                   coalesce(any_value(m.mpg_total), 0) AS mpg_total
+            FROM codes c LEFT JOIN fam f USING (neighbourhood_code)
+            LEFT JOIN mpg m USING (neighbourhood_code) GROUP BY c.neighbourhood_code)
+        SELECT *,
+               round(coalesce(family_households / nullif(sum(family_households) OVER (), 0), 0), 6)
+                   AS share_of_family_households,
+               round(coalesce(mpg_total / nullif(sum(mpg_total) OVER (), 0), 0), 6) AS share_of_mpg
+        FROM t ORDER BY neighbourhood_code""").df()
+    neighbourhoods.to_csv(out / "neighbourhoods.csv", index=False, lineterminator="\n")
+    con.execute(f"""COPY (SELECT household_key, category, neighbourhood_code, n_adults,
+                                 n_children, agencies, bijstand, match_probability_min,
+                                 household_type
+                          FROM counted_households ORDER BY household_key)
+                    TO '{out / "households.parquet"}' (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT file, "row", reason FROM rejects ORDER BY file, "row")
+                    TO '{out / "rejects.csv"}' (HEADER, DELIMITER ',')""")
+    con.execute(f"""COPY (SELECT r.agency, r.file, r.record_id, l.person_id,
+                                 l.match_probability,
+                                 CASE WHEN r.is_anonymous THEN 'anonymous' ELSE l.match_key END
+                                     AS match_key
+                          FROM ident.records r LEFT JOIN ident.links l USING (record_key)
+                          ORDER BY r.record_key)
+                    TO '{out / "links.parquet"}' (FORMAT parquet)""")
+    return []
