@@ -1,4 +1,4 @@
-"""The quarterly count: `run(manifest, out) -> RunResult`."""
+"""The quarterly count: `run(manifest, out) -> RunResult` (see pipeline/api.py)."""
 from typing import Any
 
 __all__ = ["Engine", "RunResult", "run", "validate_delivery"]
@@ -8,7 +8,7 @@ def __getattr__(name: str) -> Any:
     # Imported on first use: the stage modules import pipeline.config, and a plain
     # `import pipeline.config` should not pull in Splink.
     if name in __all__:
-        from pipeline import run as run_module
+        import importlib
 
-        return getattr(run_module, name)
+        return getattr(importlib.import_module("pipeline.api"), name)
     raise AttributeError(name)

@@ -191,14 +191,111 @@ class Rules(Frozen):
         return self
 
 
+LevelKind = Literal["null", "exact", "jaro_winkler", "array_intersect", "custom", "else"]
+
+
+class ComparisonLevelSpec(Frozen):
+    """One level of a Splink comparison, with its prior m and u probabilities.
+
+    `custom` levels are SQL in DuckDB's dialect using `column_l`/`column_r`; Splink
+    translates them for Spark through sqlglot, so keep to portable functions.
+    """
+
+    kind: LevelKind
+    column: str | None = None
+    threshold: float | None = Field(None, gt=0, le=1)  # jaro_winkler similarity
+    sql: str | None = None  # custom
+    label: str | None = None
+    m: float | None = Field(None, gt=0, le=1)
+    u: float | None = Field(None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> "ComparisonLevelSpec":
+        if self.kind in ("null", "exact", "jaro_winkler", "array_intersect") and not self.column:
+            raise ValueError(f"a {self.kind} level needs `column`")
+        if self.kind == "jaro_winkler" and self.threshold is None:
+            raise ValueError("a jaro_winkler level needs `threshold` (for example 0.9)")
+        if self.kind == "custom" and not (self.sql and self.label):
+            raise ValueError("a custom level needs `sql` and `label`")
+        if self.kind != "null" and (self.m is None or self.u is None):
+            raise ValueError("every level except the null level needs prior `m` and `u`")
+        return self
+
+
+class ComparisonSpec(Frozen):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = ""
+    levels: tuple[ComparisonLevelSpec, ...] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ends_with_else(self) -> "ComparisonSpec":
+        if self.levels[-1].kind != "else":
+            raise ValueError(f"comparison {self.name}: the last level must be kind = \"else\"")
+        if any(level.kind == "else" for level in self.levels[:-1]):
+            raise ValueError(f"comparison {self.name}: only the last level may be \"else\"")
+        return self
+
+
+class BlockingRuleSpec(Frozen):
+    """A pair of record and person is scored when it agrees on `sql` (l./r. columns,
+    DuckDB dialect); `explode` lists array columns to unnest first (an address list)."""
+
+    sql: str
+    explode: tuple[str, ...] = ()
+
+
+class PassesSettings(Frozen):
+    review: bool = True  # decisions imported with `mpg review import`
+    bsn: bool = True
+    name_dob_address: bool = True
+    probabilistic: bool = True
+
+
+class TrainingSettings(Frozen):
+    # Below this many records m and u stay at the priors of the comparisons: EM on a
+    # small delivery learns noise.
+    min_records: int = Field(2000, ge=0)
+    u_max_pairs: int = Field(2_000_000, ge=1000)
+    em_blocking_rules: tuple[str, ...] = ()
+    em_max_iterations: int = Field(25, ge=1)
+    seed: int = 42
+
+
 class LinkageSettings(Frozen):
-    """Linkage settings; owned by linkage/ (see linkage/default.toml)."""
+    """Linkage settings; owned by linkage/ (see linkage/default.toml, which explains each key).
+
+    A file that leaves out `name_prefixes`, `blocking_rules` or `comparisons` gets those of
+    linkage/default.toml (see `linkage.settings.effective`), so `LinkageSettings()` works.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     threshold: float = Field(0.9, gt=0, lt=1)
-    min_margin: float = Field(0.1, ge=0, le=1)
-    passes: dict[str, Any] = Field(default_factory=dict)
-    splink: dict[str, Any] = Field(default_factory=dict)
+    # How much stronger (match weight, bits = log2 Bayes factor) the best candidate must be
+    # than the second best: father and son, twins, common names are not merged.
+    min_margin: float = Field(6.0, ge=0)
+    # Share of records expected to have their person in the register: with the register
+    # size it sets Splink's prior probability that a record-person pair is a match.
+    expected_link_rate: float = Field(0.95, gt=0, le=1)
+    passes: PassesSettings = Field(default_factory=PassesSettings)
+    # Call names and the given names they stand for; a relative path is in linkage/.
+    nicknames: str = "nicknames.csv"
+    name_prefixes: tuple[str, ...] = ()
+    max_household_adults: int = Field(6, ge=1)  # adults per address used for married names
+    blocking_rules: tuple[BlockingRuleSpec, ...] = ()
+    comparisons: tuple[ComparisonSpec, ...] = ()
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+
+    @property
+    def nicknames_path(self) -> Path:
+        return DEFAULT_LINKAGE.parent / self.nicknames  # an absolute path stays as it is
+
+    @model_validator(mode="after")
+    def _unique_comparisons(self) -> "LinkageSettings":
+        names = [c.name for c in self.comparisons]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(f"comparison name(s) {', '.join(doubles)} used twice")
+        return self
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -24,7 +24,7 @@ def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
             WHERE r.agency IN {_in_list(rules.bijstand_sources)} AND r.in_window)
         SELECT c.household_key, c.category, h.neighbourhood_code, h.n_adults, h.n_children,
                c.agencies, b.household_key IS NOT NULL AS bijstand,
-               c.match_probability_min, h.household_type
+               CAST(c.match_probability_min AS DOUBLE) AS match_probability_min, h.household_type
         FROM household_categories c JOIN households h USING (household_key)
         LEFT JOIN bijstand b USING (household_key)
         WHERE c.category IS NOT NULL

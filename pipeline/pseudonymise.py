@@ -17,9 +17,8 @@ from pipeline.keys import pseudonym_array
 
 def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     ref = ctx.manifest.run.reference_date
-    ids = con.execute("SELECT DISTINCT person_id FROM ident.register_persons").arrow()
-    ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
-    person_ids = ids.column("person_id").combine_chunks()
+    person_ids = con.sql("SELECT DISTINCT person_id FROM ident.register_persons "
+                         "ORDER BY person_id").to_arrow_table().column("person_id").combine_chunks()
     con.register("person_keys_arrow", pa.table({
         "person_id": person_ids,
         "person_key": pseudonym_array(ctx.pseudonym_key, "person", person_ids)}))
@@ -54,14 +53,14 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
                 {"ref": ref})
     # A household is named after its lowest register number among the adults (any member
     # when there is no adult), so a family keeps its key while its adults stay together.
-    anchors = con.execute("""
+    anchors = con.sql("""
         SELECT r.address_id,
                coalesce(min(r.person_id) FILTER (p.age >= $adult), min(r.person_id)) AS anchor
         FROM residence_on_reference_date r
         JOIN ident.person_keys k USING (person_id)
         JOIN persons p USING (person_key)
         GROUP BY r.address_id ORDER BY r.address_id""",
-                          {"adult": ctx.rules.adult_age}).arrow()
+                      params={"adult": ctx.rules.adult_age}).to_arrow_table()
     anchors = pa.table({
         "address_id": anchors.column("address_id").combine_chunks(),
         "household_key": pseudonym_array(ctx.pseudonym_key, "household",

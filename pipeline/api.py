@@ -28,22 +28,28 @@ from rich.console import Console
 
 from pipeline import config
 from pipeline.context import RunContext
-from pipeline.households import households
 from pipeline.keys import resolve_key
-from pipeline.profile import profile
-from pipeline.pseudonymise import pseudonymise
-from pipeline.runner import StageReport, run_stages
-from pipeline.select import select
-from reports.outputs import publish
+from pipeline.runner import Stage, StageReport, run_stages
 from sources.load import load
-from linkage.link import link
-from linkage.standardise import standardise
 
 TOOL_VERSION = "0.1.0"
-STAGES = (("load", load), ("standardise", standardise), ("link", link),
-          ("pseudonymise", pseudonymise), ("households", households), ("select", select),
-          ("profile", profile), ("publish", publish))
 IDENTIFYING_DB = "identifying.duckdb"
+
+
+def stages() -> tuple[tuple[str, Stage], ...]:
+    """The stages in order. Imported here, not at module level, so that `mpg validate`
+    does not pay for loading Splink."""
+    from linkage.link import link
+    from linkage.standardise import standardise
+    from pipeline.households import households
+    from pipeline.profile import profile
+    from pipeline.pseudonymise import pseudonymise
+    from pipeline.select import select
+    from reports.outputs import publish
+
+    return (("load", load), ("standardise", standardise), ("link", link),
+            ("pseudonymise", pseudonymise), ("households", households), ("select", select),
+            ("profile", profile), ("publish", publish))
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
         try:
             ctx = RunContext(manifest=manifest, rules=rules, linkage=linkage, work_dir=work,
                              stage_out=stage, pseudonym_key=key, review_db=review_db)
-            reports = run_stages(con, ctx, STAGES, console)
+            reports = run_stages(con, ctx, stages(), console)
             seconds = round(time.perf_counter() - started, 3)
             _write_run_json(con, ctx, manifest_path, rules_path, linkage_path, reports, seconds)
             con.execute("DETACH ident")
@@ -187,7 +193,8 @@ def validate_delivery(manifest_path: str | Path) -> list[dict[str, Any]]:
     con = duckdb.connect()
     try:
         con.execute("ATTACH ':memory:' AS ident")
-        ctx = RunContext(manifest=manifest, rules=config.load_rules(), linkage=config.load_linkage(),
+        # Loading needs neither linkage settings nor a key: nothing is linked or written.
+        ctx = RunContext(manifest=manifest, rules=config.load_rules(), linkage=None,
                          work_dir=Path("."), stage_out=Path("."), pseudonym_key=b"")
         load(con, ctx)
         return con.execute("SELECT * FROM source_files ORDER BY rowid").df().to_dict("records")

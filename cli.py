@@ -1,0 +1,157 @@
+"""The `mpg` command. Holds no logic: each command calls a library function.
+
+Errors are the project's own exception types, caught once here (`_guard`) and turned into a
+message and an exit code from `ExitCode`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+
+from pipeline.errors import ExitCode, MpgError
+
+app = typer.Typer(help="Count multi-problem families (multiprobleemgezinnen) in a delivery of "
+                       "agency files linked to the population register.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console()
+errors = Console(stderr=True)
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    try:
+        yield
+    except MpgError as exc:
+        errors.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(int(exc.exit_code)) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a message
+        # The exception text may quote data from the delivery, so only its kind is shown.
+        if os.environ.get("MPG_DEBUG"):
+            raise
+        errors.print(f"[red]unexpected error ({type(exc).__name__}).[/] Nothing was written to "
+                     "OUT; earlier results are intact. Set MPG_DEBUG=1 to see the details.")
+        raise typer.Exit(int(ExitCode.DELIVERY_PROBLEM)) from None
+
+
+MANIFEST = typer.Argument(..., help="The delivery's manifest, DELIVERY/delivery.toml.")
+RULES = typer.Option(None, "--rules", help="A rules TOML instead of the default rule set.")
+LINKAGE = typer.Option(None, "--linkage", help="Linkage settings TOML instead of the default.")
+KEY_FILE = typer.Option(None, "--key-file", help="File with the pseudonym key (else "
+                        "$MPG_PSEUDONYM_KEY).")
+
+
+@app.command()
+def run(manifest: Path = MANIFEST,
+        out: Path = typer.Option(..., "--out", help="Folder for the results; replaced only "
+                                 "when the run succeeds."),
+        rules: Optional[Path] = RULES, linkage: Optional[Path] = LINKAGE,
+        key_file: Optional[Path] = KEY_FILE,
+        demo: bool = typer.Option(False, "--demo", help="Synthetic data: use the demo "
+                                  "pseudonym key when no key is set."),
+        keep_identifying: bool = typer.Option(False, "--keep-identifying", help="Keep the "
+                                              "identifying database (names, BSNs) in OUT for an "
+                                              "analyst's review. Delete it after the review."),
+        publish: Optional[Path] = typer.Option(None, "--publish", help="Also write the "
+                                               "workbook and report for policy staff here."),
+        lang: str = typer.Option("nl", "--lang", help="Language of the publication: nl or en."),
+        memory_limit: str = typer.Option("6GB", "--memory-limit", help="Memory DuckDB may use "
+                                         "before it spills to disk.")) -> None:
+    """Count the multi-problem families of one quarterly delivery and write OUT."""
+    with _guard():
+        from pipeline import Engine, run as run_pipeline
+        from reports.console import summary_table
+
+        result = run_pipeline(manifest, out, rules_path=rules, linkage_path=linkage,
+                              key_file=key_file, demo=demo, keep_identifying=keep_identifying,
+                              progress=True, engine=Engine(memory_limit=memory_limit))
+        console.print(summary_table(result.summary))
+        console.print(f"Results in {result.out_dir} ({result.seconds:.1f} s)")
+        if publish is not None:
+            _publish(result.out_dir, publish, lang, ())
+
+
+@app.command()
+def validate(manifest: Path = MANIFEST) -> None:
+    """Read and check every file of a delivery without writing anything: rows, rejects and
+    date range per file."""
+    with _guard():
+        from pipeline import validate_delivery
+        from reports.console import sources_table
+
+        console.print(sources_table(validate_delivery(manifest)))
+
+
+@app.command()
+def demo(folder: Path = typer.Option(Path("mpg-demo"), "--out", help="Folder for the "
+                                     "synthetic city, its results and publication."),
+         persons: int = typer.Option(60_000, "--persons", help="Inhabitants of the city."),
+         difficulty: str = typer.Option("easy", "--difficulty", help="Naming noise: easy or hard."),
+         quarters: int = typer.Option(1, "--quarters", help="Consecutive quarters to count."),
+         lang: str = typer.Option("nl", "--lang", help="Language of the publication: nl or en."),
+         seed: int = typer.Option(2004, "--seed", help="Seed of the synthetic city.")) -> None:
+    """Build a synthetic city (no real data), count its multi-problem families and publish
+    the workbook and report, as a quarterly run would."""
+    with _guard():
+        from data_fixtures import make_quarters
+        from pipeline import run as run_pipeline
+        from reports.console import summary_table
+
+        cities = make_quarters(folder / "cities", n_quarters=quarters, n_persons=persons,
+                               difficulty=difficulty, seed=seed)
+        outs: list[Path] = []
+        for city in cities:
+            out = folder / "out" / city.truth["run"]
+            result = run_pipeline(city.manifest_path, out, demo=True, progress=True)
+            console.print(summary_table(result.summary))
+            console.print(f"True count of the synthetic city: {city.truth['mpg_total']}; "
+                          f"counted: {result.summary['mpg_total']}")
+            _publish(out, folder / "publish" / city.truth["run"], lang, tuple(outs))
+            if outs:
+                _compare(outs[-1], out, folder / "publish" / city.truth["run"], lang)
+            outs.append(out)
+
+
+def _publish(out: Path, pub: Path, lang: str, previous: tuple[Path, ...]) -> None:
+    from reports.publish import publish
+
+    written = publish(out, pub, lang=lang, previous=previous)
+    console.print(f"Publication (safe to share) in {pub}: {len(written)} files")
+
+
+def _compare(previous: Path, now: Path, pub: Path, lang: str) -> None:
+    from reports.compare import compare
+
+    compare(previous, now, pub, lang=lang)
+    console.print(f"Quarter-over-quarter comparison in {pub}")
+
+
+@app.command()
+def key(new: Path = typer.Option(..., "--new", help="Write a new random pseudonym key to this "
+                                 "file (readable by you only).")) -> None:
+    """Make a new pseudonym key. Keep it secret and keep it: the same key gives the same
+    pseudonyms every quarter."""
+    from pipeline.keys import new_key
+
+    with _guard():
+        if new.exists():
+            raise MpgError(f"{new} exists already; a key is never overwritten")
+        new.write_text(new_key() + "\n")
+        new.chmod(0o600)
+        console.print(f"New pseudonym key in {new}. Use it with --key-file or "
+                      "MPG_PSEUDONYM_KEY_FILE.")
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
