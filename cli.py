@@ -134,6 +134,67 @@ def _compare(previous: Path, now: Path, pub: Path, lang: str) -> None:
 
 
 @app.command()
+def report(out: Path = typer.Argument(..., help="The OUT folder of a run."),
+           publish: Path = typer.Option(..., "--publish", help="Folder for the workbook, report "
+                                        "and charts (safe to share)."),
+           previous: list[Path] = typer.Option([], "--previous", help="OUT folders of earlier "
+                                               "quarters, oldest first, for the trend."),
+           lang: str = typer.Option("nl", "--lang", help="nl or en.")) -> None:
+    """Write the neighbourhood workbook, the HTML report and charts for policy staff, with
+    small counts suppressed."""
+    with _guard():
+        _publish(out, publish, lang, tuple(previous))
+
+
+@app.command()
+def compare(previous: Path = typer.Argument(..., help="OUT folder of the earlier quarter."),
+            now: Path = typer.Argument(..., help="OUT folder of this quarter."),
+            publish: Path = typer.Option(..., "--publish", help="Folder for the comparison."),
+            lang: str = typer.Option("nl", "--lang", help="nl or en.")) -> None:
+    """Compare two quarters: change per neighbourhood and category, and families that came
+    in, left or stayed (by pseudonymous household key)."""
+    with _guard():
+        _compare(previous, now, publish, lang)
+
+
+@app.command()
+def tune(manifest: Path = MANIFEST,
+         out: Path = typer.Option(..., "--out", help="Folder for the analyst's tuning files."),
+         rules: Optional[Path] = RULES, linkage: Optional[Path] = LINKAGE,
+         key_file: Optional[Path] = KEY_FILE,
+         demo: bool = typer.Option(False, "--demo", help="Synthetic data: demo key allowed.")
+         ) -> None:
+    """For analysts: match weights, m/u table, how the count depends on the linkage
+    threshold, and the pairs nearest the threshold for clerical review (identifying)."""
+    with _guard():
+        from linkage.tune import tune as run_tune
+
+        written = run_tune(manifest, out, linkage_path=linkage, rules_path=rules,
+                           key_file=key_file, demo=demo)
+        for path in written:
+            console.print(f"  {path}")
+
+
+review = typer.Typer(help="Clerical review of links: store an analyst's decisions.",
+                     no_args_is_help=True)
+app.add_typer(review, name="review")
+
+
+@review.command("import")
+def review_import(reviewed: Path = typer.Argument(..., help="The clerical-review CSV with a "
+                                                  "filled-in decision column."),
+                  store: Path = typer.Option(Path.home() / ".mpg" / "identifying_reviews.duckdb",
+                                             "--store", help="Where decisions are kept; later "
+                                             "runs read it with --reviews.")) -> None:
+    """Store an analyst's match / non-match decisions so later runs obey them."""
+    with _guard():
+        from linkage.review import import_reviews
+
+        n = import_reviews(reviewed, store)
+        console.print(f"{n} decisions stored in {store}")
+
+
+@app.command()
 def key(new: Path = typer.Option(..., "--new", help="Write a new random pseudonym key to this "
                                  "file (readable by you only).")) -> None:
     """Make a new pseudonym key. Keep it secret and keep it: the same key gives the same
