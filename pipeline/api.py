@@ -200,3 +200,18 @@ def validate_delivery(manifest_path: str | Path) -> list[dict[str, Any]]:
         return con.execute("SELECT * FROM source_files ORDER BY rowid").df().to_dict("records")
     finally:
         con.close()
+
+
+def recount(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
+    """The summary the counting stages give for the links now in `ident.links`.
+
+    For analysts' what-ifs (the threshold curve of `mpg tune`): replace `ident.links`, call
+    this, read the count. Runs the stages after `link` on the same connection, writes no file.
+    """
+    from reports.outputs import summary
+
+    after_link = [stage for name, stage in stages()
+                  if name in ("pseudonymise", "households", "select", "profile")]
+    for stage in after_link:
+        stage(con, ctx)
+    return summary(con, ctx)
