@@ -31,7 +31,7 @@ def run_stages(con: duckdb.DuckDBPyConnection, ctx: RunContext,
                 tables = stage(con, ctx)
         else:
             tables = stage(con, ctx)
-        rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
         report = StageReport(name, round(time.perf_counter() - started, 3), rows)
         reports.append(report)
         if console is not None:

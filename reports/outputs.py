@@ -21,7 +21,7 @@ NOT_COUNTED = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household
 
 
 def _scalar(con, sql: str, params=None) -> Any:
-    return con.execute(sql, params or []).fetchone()[0]
+    return con.execute(sql, params or []).fetchall()[0][0]
 
 
 def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pipeline.config import (NEIGHBOURHOOD_FIELDS, NEIGHBOURHOOD_REQUIRED, PERSO
                              PERSON_REQUIRED, RECORD_FIELDS, RECORD_REQUIRED,
                              RESIDENCE_FIELDS, RESIDENCE_REQUIRED, Manifest, SourceSection)
 from pipeline.context import RunContext
-from pipeline.errors import DeliveryError
+from pipeline.errors import ConfigError, DeliveryError
 from sources.readers import ROW, RawTable, file_sha256, read_file
 
 ISO = "%Y-%m-%d"
@@ -76,36 +76,61 @@ class _Table:
         return self.mapping.get(field, field)
 
 
+def _resolve(manifest: Manifest, relative: str) -> Path:
+    try:
+        return manifest.resolve(relative)
+    except (ValueError, OSError):  # a NUL character, a path the OS cannot hold
+        raise ConfigError(f"The delivery manifest names the file {relative!r}, which is not a "
+                          "usable path") from None
+
+
 def _register_tables(manifest: Manifest) -> list[tuple[str, _Table]]:
     reg = manifest.population_register
     tables = [
-        ("persons", _Table(reg.persons, manifest.resolve(reg.persons), "REGISTER_PERSONS",
+        ("persons", _Table(reg.persons, _resolve(manifest, reg.persons), "REGISTER_PERSONS",
                            PERSON_FIELDS, PERSON_REQUIRED + ("birth_date",),
                            reg.persons_columns)),
-        ("residences", _Table(reg.residences, manifest.resolve(reg.residences),
+        ("residences", _Table(reg.residences, _resolve(manifest, reg.residences),
                               "REGISTER_RESIDENCES", RESIDENCE_FIELDS, RESIDENCE_REQUIRED,
                               reg.residences_columns)),
     ]
     if reg.neighbourhoods:
         tables.append(("neighbourhoods", _Table(
-            reg.neighbourhoods, manifest.resolve(reg.neighbourhoods), "REGISTER_NEIGHBOURHOODS",
-            NEIGHBOURHOOD_FIELDS, NEIGHBOURHOOD_REQUIRED, reg.neighbourhoods_columns)))
+            reg.neighbourhoods, _resolve(manifest, reg.neighbourhoods),
+            "REGISTER_NEIGHBOURHOODS", NEIGHBOURHOOD_FIELDS, NEIGHBOURHOOD_REQUIRED,
+            reg.neighbourhoods_columns)))
     return tables
 
 
 def _source_table(manifest: Manifest, source: SourceSection) -> _Table:
-    return _Table(source.path, manifest.resolve(source.path), source.agency.value, RECORD_FIELDS,
-                  RECORD_REQUIRED, source.columns, source.date_format, source.delimiter,
-                  source.encoding, source.sheet)
+    return _Table(source.path, _resolve(manifest, source.path), source.agency.value,
+                  RECORD_FIELDS, RECORD_REQUIRED, source.columns, source.date_format,
+                  source.delimiter, source.encoding, source.sheet)
+
+
+def _check_date_format(con: duckdb.DuckDBPyConnection, spec: _Table) -> None:
+    """The manifest's date format must be one DuckDB can parse with (config.py only checks
+    that it has a directive): a bad one is a manifest error, found before any file is read."""
+    try:
+        con.execute("SELECT try_strptime('2000-01-01', ?), strftime(DATE '2000-01-01', ?)",
+                    [spec.date_format, spec.date_format]).fetchall()
+    except duckdb.Error:
+        raise ConfigError(
+            f"{spec.display}: the date_format {spec.date_format!r} in the manifest is not a "
+            "usable date format; write it with directives such as %d, %m, %Y, %b "
+            '(for example "%d-%m-%Y")') from None
 
 
 def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     """Load the register and every agency source of `ctx.manifest`."""
     manifest = ctx.manifest
     con.execute(SCHEMA)
-    # Read every file before loading any: an unreadable file stops the run at once.
-    register = [(kind, spec, _read(spec)) for kind, spec in _register_tables(manifest)]
     sources = [(_source_table(manifest, s), None) for s in manifest.source]
+    for spec, _ in sources:
+        _check_date_format(con, spec)
+    # The register is read before anything is loaded; a source file that cannot be read
+    # stops the run when its turn comes (everything is still in the staging folder).
+    register = [(kind, spec, _read(spec)) for kind, spec in _register_tables(manifest)]
     seen_hashes: dict[str, str] = {}
     for _, spec, raw in register:
         seen_hashes.setdefault(file_sha256(spec.path), spec.display)
@@ -119,7 +144,8 @@ def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         raw = _read(spec)
         duplicate_of = seen_hashes.get(digest) if digest else None
         if duplicate_of is not None:
-            _record_file(con, spec, digest, duplicate_of, rows_in=raw.table.num_rows)
+            _record_file(con, spec, digest, duplicate_of,
+                         rows_in=raw.table.num_rows + len(raw.ragged_rows))
             continue
         seen_hashes[digest] = spec.display
         _load_file(con, spec, raw,
@@ -138,9 +164,16 @@ def _read(spec: _Table) -> RawTable:
         if column in names:
             continue
         if field in spec.mapping:
+            # The header is listed only when it is one: when no column the manifest names is
+            # there, the first row is probably data (a file without its header row), and
+            # its values must not appear in a message.
+            known = {spec.column(f) for f in spec.fields} & names
+            found = (f"the file has the columns {sorted(names - {ROW})}" if known else
+                     f"none of the columns the manifest names is in the first row of its "
+                     f"{len(names - {ROW})} columns: does the file lack its header row?")
             raise DeliveryError(
                 f"{spec.display}: column {column!r} (mapped to {field} in the manifest) is not in "
-                f"the file; the file has the columns {sorted(names - {ROW})}")
+                f"the file; {found}")
         if field in spec.required:
             raise DeliveryError(
                 f"{spec.display}: there is no column for the required field {field}; add "
@@ -148,18 +181,31 @@ def _read(spec: _Table) -> RawTable:
     return raw
 
 
-def _text(column: str) -> str:
-    return f"NULLIF(trim(CAST(\"{column}\" AS VARCHAR)), '')"
+def _text(alias: str) -> str:
+    return f"NULLIF(trim(CAST({alias} AS VARCHAR)), '')"
 
 
-def _select_list(spec: _Table, columns: set[str]) -> str:
-    """Canonical fields as text (`<field>_text`) and parsed (`<field>`), in SQL."""
-    parts = [f"{ROW} AS row_number"]
+def _literal(text: str) -> str:
+    """`text` inside a single-quoted SQL string (column names and formats come from files)."""
+    return text.replace("'", "''")
+
+
+def _aliases(names: list[str]) -> dict[str, str]:
+    """SQL names for a file's columns by position: DuckDB matches identifiers without regard
+    to case (a file with "Naam" and "naam" would read the wrong one) and a header may hold
+    any character, quotes included."""
+    return {name: f"c{index}" for index, name in enumerate(names)}
+
+
+def _select_list(spec: _Table, columns: dict[str, str]) -> str:
+    """Canonical fields as text (`<field>_text`) and parsed (`<field>`), in SQL; `columns`
+    maps the file's column names to their SQL aliases."""
+    parts = [f"{columns[ROW]} AS row_number"]
     for field in spec.fields:
         column = spec.column(field)
-        text = _text(column) if column in columns else "CAST(NULL AS VARCHAR)"
+        text = _text(columns[column]) if column in columns else "CAST(NULL AS VARCHAR)"
         if field in DATE_FIELDS:
-            fmt = spec.date_format.replace("'", "''")
+            fmt = _literal(spec.date_format)
             parts.append(f"{text} AS {field}_text")
             parts.append(f"CAST(try_strptime({text}, '{fmt}') AS DATE) AS {field}")
         else:
@@ -170,18 +216,19 @@ def _select_list(spec: _Table, columns: set[str]) -> str:
 def _reason_sql(spec: _Table, key: str | None) -> str:
     """SQL for why a row is unusable (NULL = usable). Names columns, never values."""
     checks = []
+    fmt = _literal(spec.date_format)
     for field in spec.required:
-        column = spec.column(field)
+        column = _literal(spec.column(field))
         if field in DATE_FIELDS:
             checks.append(f"CASE WHEN {field}_text IS NULL THEN '{field} (column {column}) is "
                           f"empty' WHEN {field} IS NULL THEN '{field} (column {column}) is not a "
-                          f"date in the format {spec.date_format}' END")
+                          f"date in the format {fmt}' END")
         else:
             checks.append(f"CASE WHEN {field} IS NULL THEN 'no {field} (column {column})' END")
     if "end_date" in spec.fields:
-        column = spec.column("end_date")
+        column = _literal(spec.column("end_date"))
         checks.append(f"CASE WHEN end_date_text IS NOT NULL AND end_date IS NULL THEN 'end_date "
-                      f"(column {column}) is not a date in the format {spec.date_format}' END")
+                      f"(column {column}) is not a date in the format {fmt}' END")
     if key is not None:
         checks.append(f"CASE WHEN {key} IS NOT NULL AND row_number <> first_row THEN '{key} "
                       f"already used in row ' || first_row END")
@@ -189,9 +236,9 @@ def _reason_sql(spec: _Table, key: str | None) -> str:
 
 
 def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str, duplicate_of) -> None:
-    con.register("raw_file", raw.table)
+    columns = _aliases(raw.table.column_names)
+    con.register("raw_file", raw.table.rename_columns(list(columns.values())))
     try:
-        columns = set(raw.table.column_names)
         key = {"persons": "person_id", "records": "record_id",
                "neighbourhoods": "neighbourhood_code"}.get(_kind(spec))
         window = (f", min(row_number) OVER (PARTITION BY {key}) AS first_row" if key else "")
@@ -227,14 +274,14 @@ def _record_file(con, spec: _Table, digest: str | None, duplicate_of: str | None
                     [spec.display, spec.agency, digest, duplicate_of, rows_in])
         return
     rejected = con.execute("SELECT count(*) FROM rejects WHERE file = ?",
-                           [spec.display]).fetchone()[0]
+                           [spec.display]).fetchall()[0][0]
     dates = "contact_date" if _kind(spec) == "records" else (
         "start_date" if _kind(spec) == "residences" else None)
     first, last, unreadable = con.execute(
         f"SELECT {f'min({dates}), max({dates})' if dates else 'NULL, NULL'}, "
         f"{'count(*) FILTER (birth_date_text IS NOT NULL AND birth_date IS NULL)' if 'birth_date' in spec.fields else '0'} "
-        "FROM parsed WHERE reason IS NULL").fetchone()
-    loaded = con.execute("SELECT count(*) FROM parsed WHERE reason IS NULL").fetchone()[0]
+        "FROM parsed WHERE reason IS NULL").fetchall()[0]
+    loaded = con.execute("SELECT count(*) FROM parsed WHERE reason IS NULL").fetchall()[0][0]
     if loaded + rejected != rows_in:
         raise AssertionError(f"{spec.display}: {rows_in} rows in, {loaded} loaded and "
                              f"{rejected} rejected")
