@@ -2,9 +2,9 @@
 
 OUT appears complete or not at all: everything is written into a hidden staging folder
 beside OUT and moved into place only when every stage succeeded. The identifying database
-lives in a private work folder that is deleted when the run ends (kept only with
-`keep_identifying`). A run killed half-way leaves its hidden folder behind; the next run
-next to the same OUT removes it.
+is held in memory (spilling only into the run's private, owner-only work folder) and is
+gone when the run ends; `keep_identifying` copies it into OUT for an analyst's review. A run
+killed half-way leaves its hidden folder behind; the next run beside the same OUT removes it.
 """
 from __future__ import annotations
 
@@ -113,6 +113,12 @@ def staging(out: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def connect(database: Path, work: Path, engine: Engine) -> duckdb.DuckDBPyConnection:
+    """The run's connection: `main` is OUT/run.duckdb, `ident` an in-memory database.
+
+    Identifying data is held in memory and spills only into the private work folder, so it
+    never lands in OUT and is gone when the run ends (an on-disk database would also sync
+    to disk after each of the thousands of statements linkage runs).
+    """
     spill = work / "spill"
     spill.mkdir(exist_ok=True)
     settings = {"memory_limit": engine.memory_limit, "temp_directory": str(spill),
@@ -120,8 +126,17 @@ def connect(database: Path, work: Path, engine: Engine) -> duckdb.DuckDBPyConnec
     if engine.threads:
         settings["threads"] = engine.threads
     con = duckdb.connect(str(database), config=settings)
-    con.execute(f"ATTACH '{work / IDENTIFYING_DB}' AS ident")
+    con.execute("ATTACH ':memory:' AS ident")
     return con
+
+
+def keep_identifying_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Copy the identifying tables to `path`, for an analyst's review of the links."""
+    con.execute(f"ATTACH '{path}' AS kept")
+    try:
+        con.execute("COPY FROM DATABASE ident TO kept")
+    finally:
+        con.execute("DETACH kept")
 
 
 def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Path | None = None,
@@ -145,11 +160,11 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
             reports = run_stages(con, ctx, stages(), console)
             seconds = round(time.perf_counter() - started, 3)
             _write_run_json(con, ctx, manifest_path, rules_path, linkage_path, reports, seconds)
+            if keep_identifying:
+                keep_identifying_database(con, stage / IDENTIFYING_DB)
             con.execute("DETACH ident")
         finally:
             con.close()
-        if keep_identifying:
-            shutil.move(str(work / IDENTIFYING_DB), stage / IDENTIFYING_DB)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return RunResult(out, summary, tuple(reports), seconds)
 
