@@ -1,0 +1,580 @@
+"""From one run's OUT to the protected tables that the workbook and the report show.
+
+`load_run` reads OUT (outputs.md). `protect_run` turns its exact numbers into cells with the
+relations a reader can use between them and applies disclosure control to all of them at
+once, so a number shown in two places (the MPG total of the city in the summary and under
+the neighbourhood table) is treated the same everywhere. The `*_table` functions render
+published values only: the exact numbers never leave this module.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.config import Rules, load_rules
+from pipeline.errors import MpgError, UsageError
+from reports.disclosure import (DisclosureError, Protection, Relation, Status, display_count,
+                                protect, share)
+from reports.labels import CATEGORIES, Labels, agency_name
+
+Key = Hashable
+CITY = "__city__"  # the total row of a table
+UNKNOWN = "__unknown__"  # what a breakdown misses of its total (no neighbourhood, ...)
+NB_COUNTS = ("family_households", "bib", "multi_agency", "zorgnetwerk", "mpg_total")
+NB_CATEGORIES = {"BIB": "bib", "MULTI_AGENCY": "multi_agency", "ZORGNETWERK": "zorgnetwerk"}
+HOUSEHOLD_TYPES = ("single_parent", "two_adults", "more_adults")
+LINES = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household", "outside_window")
+
+
+class OutError(MpgError):
+    """OUT is missing or does not hold what outputs.md describes."""
+
+
+# --------------------------------------------------------------------------- reading OUT
+@dataclass
+class RunData:
+    out_dir: Path
+    summary: dict[str, Any]
+    neighbourhoods: pd.DataFrame
+    run_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run(self) -> str:
+        return str(self.summary["run"])
+
+    @property
+    def reference_date(self) -> str:
+        return str(self.summary["reference_date"])
+
+    def households(self) -> pd.DataFrame:
+        path = self.out_dir / "households.parquet"
+        if not path.is_file():
+            raise OutError(f"{self.out_dir} has no households.parquet; it is written by "
+                           "`mpg run` and needed to follow households between counts")
+        return pd.read_parquet(path)
+
+
+def load_run(out_dir: str | Path) -> RunData:
+    out_dir = Path(out_dir)
+    summary_path = out_dir / "summary.json"
+    if not summary_path.is_file():
+        raise UsageError(f"{out_dir} is not the output folder of a run (no summary.json); "
+                         "give the folder that `mpg run --out` wrote")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        neighbourhoods = pd.read_csv(out_dir / "neighbourhoods.csv",
+                                     dtype={"neighbourhood_code": str, "neighbourhood_name": str},
+                                     keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise OutError(f"{out_dir} cannot be read as the output of a run: {exc}") from None
+    run_info: dict[str, Any] = {}
+    if (out_dir / "run.json").is_file():
+        try:
+            run_info = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        except ValueError:
+            run_info = {}  # run.json is informative only: the version shown in the method
+    missing = [c for c in ("neighbourhood_code", *NB_COUNTS) if c not in neighbourhoods]
+    if missing:
+        raise OutError(f"{out_dir / 'neighbourhoods.csv'} lacks the column(s) {missing}")
+    return RunData(out_dir, summary, neighbourhoods, run_info)
+
+
+# --------------------------------------------------------------------------- rules
+@dataclass(frozen=True)
+class Settings:
+    """What the publication needs of the rule set."""
+
+    min_cell: int
+    rounding_base: int
+    rules: dict[str, Any]  # the rule set the count was made with (for the method text)
+
+
+def resolve_settings(run: RunData, rules: Rules | str | Path | None = None) -> Settings:
+    """Disclosure settings from `rules` when given (an analyst may publish more strictly),
+    else from the rule set the run recorded in summary.json, else the default rule set."""
+    recorded = run.summary.get("rules")
+    if isinstance(rules, (str, Path)):
+        rules = load_rules(rules)
+    if rules is not None:
+        chosen = rules.model_dump(mode="json")
+    elif isinstance(recorded, dict) and "min_cell" in recorded:
+        chosen = recorded
+    else:
+        chosen = load_rules().model_dump(mode="json")
+    count_rules = recorded if isinstance(recorded, dict) else chosen
+    return Settings(int(chosen.get("min_cell", 5)), int(chosen.get("rounding_base", 0)),
+                    count_rules)
+
+
+# --------------------------------------------------------------------------- cells
+class Cells:
+    """Exact counts plus the relations between them, before protection."""
+
+    def __init__(self) -> None:
+        self.values: dict[Key, int] = {}
+        self.relations: list[Relation] = []
+        self.hidden: set[Key] = set()
+        self.keep: set[Key] = set()
+
+    def add(self, key: Key, value: Any, *, hidden: bool = False, keep: bool = False) -> Key:
+        value = int(value)
+        if key in self.values and self.values[key] != value:
+            raise OutError(f"two different numbers for {key!r}: {self.values[key]} and {value}")
+        self.values[key] = value
+        if hidden:
+            self.hidden.add(key)
+        if keep:
+            self.keep.add(key)
+        return key
+
+    def total(self, total: Key, parts: Iterable[Key], weights: Iterable[int] | None = None) -> None:
+        self.relations.append(Relation.total(total, parts, weights))
+
+    def without(self, groups: Iterable[str]) -> "Cells":
+        """These cells minus the groups (first part of the key) that are not published."""
+        groups = set(groups)
+        out = Cells()
+        out.values = {k: v for k, v in self.values.items() if k[0] not in groups}
+        out.relations = [r for r in self.relations if all(k[0] not in groups for k in r.cells)]
+        out.hidden = {k for k in self.hidden if k in out.values}
+        out.keep = {k for k in self.keep if k in out.values}
+        return out
+
+
+def _residual(what: str, total: int, parts: dict[str, int]) -> dict[str, int]:
+    """The parts of a breakdown, plus an "unknown" part for what they miss of the total."""
+    missing = total - sum(parts.values())
+    if missing < 0:
+        raise OutError(f"summary.json: the {what} add up to {sum(parts.values())}, more than "
+                       f"their total {total}")
+    return {**parts, UNKNOWN: missing} if missing else dict(parts)
+
+
+def run_cells(run: RunData) -> Cells:
+    """Every count the publication shows of one run, with the relations between them."""
+    s = run.summary
+    cells = Cells()
+    nb = run.neighbourhoods
+    by_category = {c: int(s["by_category"].get(c, 0)) for c in CATEGORIES}
+    city = {"family_households": int(s["family_households"]), "mpg_total": int(s["mpg_total"]),
+            **{NB_CATEGORIES[c]: n for c, n in by_category.items()}}
+    rows = {str(r.neighbourhood_code): {c: int(getattr(r, c)) for c in NB_COUNTS}
+            for r in nb.itertuples(index=False)}
+    # Households without a neighbourhood code (if any) still belong to the city totals.
+    unknown = {c: city[c] - sum(r[c] for r in rows.values()) for c in NB_COUNTS}
+    if any(v < 0 for v in unknown.values()):
+        raise OutError(f"{run.out_dir}: neighbourhoods.csv adds up to more than summary.json")
+    if any(unknown.values()):
+        rows[UNKNOWN] = unknown
+    for code, row in {**rows, CITY: city}.items():
+        for c in NB_COUNTS:
+            cells.add(("nb", code, c), row[c], keep=code == CITY)
+        # Families that are not MPG are not shown, but a reader can subtract.
+        cells.add(("nb", code, "other_families"), row["family_households"] - row["mpg_total"],
+                  hidden=True)
+        cells.total(("nb", code, "mpg_total"),
+                    [("nb", code, c) for c in ("bib", "multi_agency", "zorgnetwerk")])
+        cells.total(("nb", code, "family_households"),
+                    [("nb", code, "mpg_total"), ("nb", code, "other_families")])
+    for c in (*NB_COUNTS, "other_families"):
+        cells.total(("nb", CITY, c), [("nb", code, c) for code in rows])
+
+    # The profile describes BIB and MULTI_AGENCY together.
+    base = cells.add(("profile", "base"), by_category["BIB"] + by_category["MULTI_AGENCY"],
+                     keep=True)
+    cells.total(base, [("nb", CITY, "bib"), ("nb", CITY, "multi_agency")])
+    types = _residual("household types", cells.values[base],
+                      {t: int(s["household_types"].get(t, 0)) for t in HOUSEHOLD_TYPES})
+    cells.total(base, [cells.add(("types", t), n) for t, n in types.items()])
+
+    per_household = {int(k): int(v) for k, v in s["children"]["per_household"].items()}
+    per_household = dict(sorted(per_household.items()))
+    if sum(per_household.values()) != cells.values[base]:
+        raise OutError("summary.json: children.per_household does not add up to the BIB and "
+                       "MULTI_AGENCY households")
+    if sum(k * n for k, n in per_household.items()) != int(s["children"]["total"]):
+        raise OutError("summary.json: children.total differs from children.per_household")
+    keys = [cells.add(("children", k), n) for k, n in per_household.items()]
+    cells.total(base, keys)
+    cells.total(cells.add(("children", "total"), s["children"]["total"], keep=True), keys,
+                list(per_household))
+
+    on_bijstand = int(s["bijstand_households"])
+    cells.total(base, [cells.add(("bijstand", "yes"), on_bijstand),
+                       cells.add(("bijstand", "no"), cells.values[base] - on_bijstand)])
+
+    for role, scopes in (s.get("origin") or {}).items():
+        counted = {str(k): int(v) for k, v in scopes.get("counted", {}).items()}
+        city_o = {str(k): int(v) for k, v in scopes.get("city", {}).items()}
+        codes = sorted(set(counted) | set(city_o), key=lambda c: (-city_o.get(c, 0), c))
+        for code in codes:
+            a = cells.add(("origin", role, code, "counted"), counted.get(code, 0))
+            b = cells.add(("origin", role, code, "city"), city_o.get(code, 0))
+            rest = city_o.get(code, 0) - counted.get(code, 0)
+            if rest >= 0:  # the counted parents are among the city's parents
+                cells.total(b, [a, cells.add(("origin", role, code, "rest"), rest, hidden=True)])
+        for scope, numbers in (("counted", counted), ("city", city_o)):
+            total = cells.add(("origin", role, CITY, scope), sum(numbers.values()), keep=True)
+            cells.total(total, [("origin", role, code, scope) for code in codes])
+
+    combinations = _residual("agency combinations", by_category["MULTI_AGENCY"],
+                             {str(k): int(v) for k, v in s["agency_combinations"].items()
+                              if int(v)})
+    cells.total(("nb", CITY, "multi_agency"),
+                [cells.add(("comb", k), n) for k, n in combinations.items()])
+
+    identified = cells.add(("line", "zorgnetwerk_identified"), s["zorgnetwerk_identified"])
+    overlap = int(s["zorgnetwerk_identified"]) - by_category["ZORGNETWERK"]
+    if overlap >= 0:
+        cells.total(identified, [("nb", CITY, "zorgnetwerk"),
+                                 cells.add(("line", "zorgnetwerk_overlap"), overlap)])
+    cells.add(("line", "bib_without_children"), s["bib_without_children"])
+    for line in LINES:
+        cells.add(("line", line), s["not_counted"].get(line, 0))
+    cells.add(("line", "rejects"), s.get("rejects", 0))
+    return cells
+
+
+@dataclass
+class PublishedRun:
+    """One run after disclosure control: what may be shown of each cell."""
+
+    run: RunData
+    settings: Settings
+    cells: Cells
+    protection: Protection
+    withheld: frozenset[str] = frozenset()  # cell groups left out to protect the rest
+
+    def has(self, key: Key) -> bool:
+        return key in self.cells.values
+
+    def status(self, key: Key) -> Status:
+        return self.protection.status[key]
+
+    def count(self, key: Key) -> int | str:
+        """The published value: a (rounded) count, "<5" or "x"."""
+        return display_count(self.cells.values[key], self.status(key), self.settings.min_cell,
+                             self.settings.rounding_base)
+
+
+# When a small city's tables cannot all be protected (three agency combinations of one
+# family each pin the multi-agency count of the only neighbourhood that has any), the most
+# detailed tables are withheld, one step at a time, rather than publishing nothing.
+WITHHOLD_STEPS = ((), ("comb",), ("children",), ("types",), ("bijstand", "profile"),
+                  ("origin",), ("line",))
+
+
+def protect_run(run: RunData, settings: Settings) -> PublishedRun:
+    try:
+        cells = run_cells(run)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise OutError(f"{run.out_dir / 'summary.json'} does not hold what outputs.md "
+                       f"describes ({type(exc).__name__}: {exc})") from None
+    withheld: tuple[str, ...] = ()
+    for step in WITHHOLD_STEPS:
+        withheld += step
+        kept = cells.without(withheld)
+        try:
+            protection = protect(kept.values, kept.relations, settings.min_cell,
+                                 hidden=kept.hidden, keep=kept.keep)
+        except DisclosureError:
+            continue
+        return PublishedRun(run, settings, kept, protection, frozenset(withheld))
+    raise DisclosureError(f"run {run.run}: even the neighbourhood table alone cannot be "
+                          "protected; nothing was published")
+
+
+# --------------------------------------------------------------------------- tables
+@dataclass
+class Column:
+    id: str
+    label: str
+    kind: str = "count"  # text | count | share | index | change
+
+
+@dataclass
+class Table:
+    """A published table: display values only, plus the status of each count cell."""
+
+    id: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Status]] = field(default_factory=list)
+    totals: int = 0  # the last `totals` rows are totals (set apart, never sorted)
+    note: str = ""
+    withheld: bool = False  # left out as a whole to protect the other tables
+
+    def withhold(self, lab: Labels) -> "Table":
+        self.rows, self.statuses, self.totals = [], [], 0
+        self.withheld, self.note = True, lab("withheld")
+        return self
+
+    def add(self, values: dict[str, Any], statuses: dict[str, Status] | None = None) -> None:
+        self.rows.append(values)
+        self.statuses.append(statuses or {})
+
+
+def _counts(pub: PublishedRun, keys: dict[str, Key]) -> tuple[dict[str, Any], dict[str, Status]]:
+    values, statuses = {}, {}
+    for col, key in keys.items():
+        values[col] = pub.count(key)
+        statuses[col] = pub.status(key)
+    return values, statuses
+
+
+def min_agencies(pub: PublishedRun) -> int:
+    return int(pub.settings.rules.get("min_agencies", 3))
+
+
+def category_table(pub: PublishedRun, lab: Labels) -> Table:
+    table = Table("count", lab("count_heading"),
+                  [Column("label", lab("category"), "text"), Column("n", lab("households"))])
+    for code in CATEGORIES:
+        values, statuses = _counts(pub, {"n": ("nb", CITY, NB_CATEGORIES[code])})
+        table.add({"label": lab.category(code, min_agencies(pub)), **values}, statuses)
+    values, statuses = _counts(pub, {"n": ("nb", CITY, "mpg_total")})
+    table.add({"label": lab("mpg_total"), **values}, statuses)
+    values, statuses = _counts(pub, {"n": ("nb", CITY, "family_households")})
+    table.add({"label": lab("family_households_city"), **values}, statuses)
+    table.totals = 2
+    return table
+
+
+def lines_table(pub: PublishedRun, lab: Labels) -> Table:
+    table = Table("lines", lab("other_lines"),
+                  [Column("label", lab("line"), "text"), Column("n", lab("number"))])
+    keys = ["zorgnetwerk_identified", "zorgnetwerk_overlap", "anonymous_zorgnetwerk",
+            "bib_without_children", "unlinked_records", "no_family_household", "outside_window",
+            "rejects"]
+    if "line" in pub.withheld:
+        return table.withhold(lab)
+    for line in keys:
+        if pub.has(("line", line)):
+            values, statuses = _counts(pub, {"n": ("line", line)})
+            table.add({"label": lab(line), **values}, statuses)
+    return table
+
+
+def neighbourhood_table(pub: PublishedRun, lab: Labels) -> Table:
+    columns = [Column("code", lab("nb.code"), "text"), Column("name", lab("nb.name"), "text"),
+               Column("family_households", lab("nb.family_households")),
+               *[Column(NB_CATEGORIES[c], lab.category_short(c)) for c in CATEGORIES],
+               Column("mpg_total", lab("mpg_short")),
+               Column("share_families", lab("nb.share_families"), "share"),
+               Column("share_mpg", lab("nb.share_mpg"), "share"),
+               Column("index", lab("nb.index"), "index")]
+    table = Table("neighbourhoods", lab("nb.title"), columns, note=lab("nb.index_note"))
+    names = dict(zip(pub.run.neighbourhoods["neighbourhood_code"].astype(str),
+                     pub.run.neighbourhoods.get("neighbourhood_name",
+                                                pub.run.neighbourhoods["neighbourhood_code"])))
+    codes = [k[1] for k in pub.cells.values if k[0] == "nb" and k[2] == "mpg_total"]
+    city_fam = pub.count(("nb", CITY, "family_households"))
+    city_mpg = pub.count(("nb", CITY, "mpg_total"))
+    for code in codes:
+        values, statuses = _counts(pub, {c: ("nb", code, c) for c in NB_COUNTS})
+        if code == CITY:
+            label = {"code": "", "name": lab("nb.total")}
+            values.update(share_families=None, share_mpg=None, index=None)
+        else:
+            label = {"code": "" if code == UNKNOWN else code,
+                     "name": lab("nb.unknown") if code == UNKNOWN else (names.get(code) or code)}
+            share_families = share(values["family_households"], city_fam)
+            share_mpg = share(values["mpg_total"], city_mpg)
+            index = (round(100 * share_mpg / share_families)
+                     if share_mpg is not None and share_families else None)
+            values.update(share_families=share_families, share_mpg=share_mpg, index=index)
+        table.add({**label, **values}, statuses)
+    table.totals = 1
+    return table
+
+
+def _profile_rows(table: Table, pub: PublishedRun, rows: list[tuple[str, Key]], base: Key) -> None:
+    denominator = pub.count(base)
+    for label, key in rows:
+        values, statuses = _counts(pub, {"n": key})
+        table.add({"label": label, **values, "share": share(values["n"], denominator)}, statuses)
+
+
+def profile_tables(pub: PublishedRun, lab: Labels) -> list[Table]:
+    base = ("profile", "base")
+    columns = lambda first: [Column("label", first, "text"),  # noqa: E731
+                             Column("n", lab("families")), Column("share", lab("share"), "share")]
+    base_row = [(lab("profile.base"), base)]
+
+    types = Table("household_types", lab("types.title"), columns(lab("types.title")))
+    if "types" in pub.withheld:
+        types.withhold(lab)
+    else:
+        type_keys = [k for k in pub.cells.values if k[0] == "types"]
+        _profile_rows(types, pub, [(lab("type.unknown") if k[1] == UNKNOWN
+                                    else lab.household_type(k[1]), k) for k in type_keys]
+                      + base_row, base)
+        types.rows[-1]["share"] = None
+        types.totals = 1
+
+    children = Table("children", lab("children.title"), columns(lab("children.title")))
+    if "children" in pub.withheld:
+        children.withhold(lab)
+    else:
+        child_keys = [k for k in pub.cells.values if k[0] == "children" and k[1] != "total"]
+        _profile_rows(children, pub, [(lab.children(k[1]), k) for k in child_keys] + base_row,
+                      base)
+        children.rows[-1]["share"] = None
+        values, statuses = _counts(pub, {"n": ("children", "total")})
+        children.add({"label": lab("children.total"), **values, "share": None}, statuses)
+        children.totals = 2
+
+    bijstand = Table("bijstand", lab("bijstand.title"), columns(lab("bijstand.title")))
+    if "bijstand" in pub.withheld:
+        bijstand.withhold(lab)
+    else:
+        _profile_rows(bijstand, pub, [(lab("bijstand.yes"), ("bijstand", "yes")),
+                                      (lab("bijstand.no"), ("bijstand", "no"))] + base_row, base)
+        bijstand.rows[-1]["share"] = None
+        bijstand.totals = 1
+    return [types, children, bijstand, *origin_tables(pub, lab)]
+
+
+def origin_tables(pub: PublishedRun, lab: Labels) -> list[Table]:
+    tables: list[Table] = []
+    if "origin" in pub.withheld:
+        return [Table("origin", lab("origin"), [Column("label", lab("origin"), "text")])
+                .withhold(lab)]
+    for role in ("mothers", "fathers"):
+        codes = [k[2] for k in pub.cells.values
+                 if k[0] == "origin" and k[1] == role and k[3] == "counted"]
+        if not codes:
+            continue
+        table = Table(f"origin_{role}", lab(f"origin.{role}"),
+                      [Column("label", lab("origin"), "text"),
+                       Column("counted", lab("origin.counted")),
+                       Column("counted_share", lab("origin.counted_share"), "share"),
+                       Column("city", lab("origin.city")),
+                       Column("city_share", lab("origin.city_share"), "share")])
+        totals = {scope: pub.count(("origin", role, CITY, scope)) for scope in ("counted", "city")}
+        for code in codes:
+            values, statuses = _counts(pub, {scope: ("origin", role, code, scope)
+                                             for scope in ("counted", "city")})
+            label = lab("origin.total") if code == CITY else lab.origin(code)
+            shares = {f"{scope}_share": None if code == CITY else share(values[scope],
+                                                                       totals[scope])
+                      for scope in ("counted", "city")}
+            table.add({"label": label, **values, **shares}, statuses)
+        table.totals = 1
+        tables.append(table)
+    return tables
+
+
+def combinations_table(pub: PublishedRun, lab: Labels) -> Table:
+    table = Table("agency_combinations", lab("combinations.title"),
+                  [Column("label", lab("combination"), "text"), Column("n", lab("families")),
+                   Column("share", lab("share"), "share")])
+    if "comb" in pub.withheld:
+        return table.withhold(lab)
+    keys = [k for k in pub.cells.values if k[0] == "comb"]
+    # Largest first; kept-back combinations last (their size is not to be hinted at).
+    keys.sort(key=lambda k: (isinstance(pub.count(k), str), -_sort_value(pub.count(k)), k[1]))
+    total = ("nb", CITY, "multi_agency")
+    rows = [(lab("combination.unknown") if k[1] == UNKNOWN else lab.agencies(k[1]), k)
+            for k in keys]
+    _profile_rows(table, pub, rows + [(lab.category(
+        "MULTI_AGENCY", min_agencies(pub)), total)], total)
+    table.rows[-1]["share"] = None
+    table.totals = 1
+    return table
+
+
+def _sort_value(v: int | str) -> int:
+    return v if isinstance(v, int) else 0
+
+
+def trend_rows(runs: list[PublishedRun]) -> list[dict[str, Any]]:
+    """The city totals per run (published values), in order of reference date."""
+    rows = []
+    for pub in sorted(runs, key=lambda p: (p.run.reference_date, p.run.run)):
+        row: dict[str, Any] = {"run": pub.run.run, "reference_date": pub.run.reference_date}
+        for code in CATEGORIES:
+            row[code] = pub.count(("nb", CITY, NB_CATEGORIES[code]))
+        row["MPG"] = pub.count(("nb", CITY, "mpg_total"))
+        rows.append(row)
+    return rows
+
+
+def trend_table(runs: list[PublishedRun], lab: Labels) -> Table:
+    table = Table("trend", lab("trend.title"),
+                  [Column("run", lab("trend.run"), "text"),
+                   Column("reference_date", lab("trend.reference_date"), "text"),
+                   *[Column(c, lab.category_short(c)) for c in CATEGORIES],
+                   Column("MPG", lab("mpg_short"))])
+    for row in trend_rows(runs):
+        row = {**row, "reference_date": lab.date(row["reference_date"])}
+        table.add(row, {c: (Status.SHOWN if isinstance(row[c], int) else
+                            Status.SMALL if row[c].startswith("<") else Status.SECONDARY)
+                        for c in (*CATEGORIES, "MPG")})
+    return table
+
+
+def notes_table(tables: list[Table], lab: Labels, min_cell: int) -> Table:
+    """Every kept-back cell of the publication and why."""
+    notes = Table("notes", lab("notes.title"),
+                  [Column("table", lab("notes.table"), "text"),
+                   Column("row", lab("notes.row"), "text"),
+                   Column("column", lab("notes.column"), "text"),
+                   Column("reason", lab("notes.reason"), "text")])
+    for table in tables:
+        if table.withheld:
+            notes.add({"table": table.title, "row": "", "column": "",
+                       "reason": lab("reason.withheld")})
+            continue
+        labels = {c.id: c.label for c in table.columns}
+        text_cols = [c.id for c in table.columns if c.kind == "text"]
+        for row, statuses in zip(table.rows, table.statuses):
+            row_label = " ".join(str(row[c]) for c in text_cols if row.get(c))
+            for col, status in statuses.items():
+                if status is Status.SHOWN:
+                    continue
+                reason = lab("reason.small" if status is Status.SMALL else "reason.secondary",
+                             min_cell=min_cell)
+                notes.add({"table": table.title, "row": row_label, "column": labels[col],
+                           "reason": reason})
+    return notes
+
+
+def method_lines(pub: PublishedRun, lab: Labels) -> list[tuple[str, str]]:
+    """The method in plain words: (heading, text) pairs."""
+    s = pub.run.summary
+    rules = pub.settings.rules
+    agencies: dict[str, Any] = rules.get("agencies") or {}
+    mjd = ""
+    for name, rule in agencies.items():
+        sources = rule.get("sources") or []
+        if int(rule.get("min_records", 1)) > 1:
+            mjd += lab("method.mjd", agency=agency_name(name), n=rule["min_records"])
+        if len(sources) > 1:
+            parts = [src.removeprefix(f"{name}_").replace("_", " ").title() for src in sources]
+            mjd += lab("method.jeugdzorg", agency=agency_name(name), sources=", ".join(parts))
+    rounding = (lab("method.rounding", base=pub.settings.rounding_base)
+                if pub.settings.rounding_base else "")
+    lines = [
+        (lab("method.period"), lab("method.period_text", window=lab.window(s["window"]))),
+        (lab("method.reference_date"),
+         lab("method.reference_date_text", reference_date=lab.date(s["reference_date"]))),
+        (lab("method.family"), lab("method.family_text", adult_age=rules.get("adult_age", 18))),
+        (lab("method.rules"), lab("method.rules_text", min_agencies=min_agencies(pub),
+                                  agencies=", ".join(agency_name(a) for a in agencies), mjd=mjd)),
+        (lab("method.lower_bound"), lab("method.lower_bound_text")),
+        (lab("method.disclosure"), lab("method.disclosure_text",
+                                        min_cell=pub.settings.min_cell, rounding=rounding)),
+    ]
+    version = pub.run.run_info.get("tool_version")
+    if version:
+        lines.append((lab("method.made_with"), lab("method.made_with_text", version=version)))
+    return lines
+
+
