@@ -191,30 +191,45 @@ class Rules(Frozen):
         return self
 
 
-LevelKind = Literal["null", "exact", "jaro_winkler", "array_intersect", "custom", "else"]
+LevelKind = Literal["null", "exact", "jaro_winkler", "damerau_levenshtein", "array_intersect",
+                    "custom", "else"]
 
 
 class ComparisonLevelSpec(Frozen):
     """One level of a Splink comparison, with its prior m and u probabilities.
 
-    `custom` levels are SQL in DuckDB's dialect using `column_l`/`column_r`; Splink
-    translates them for Spark through sqlglot, so keep to portable functions.
+    `custom` levels (and a `null` level with `sql`) are SQL in DuckDB's dialect on
+    `column_l`/`column_r`; Splink translates them for Spark through sqlglot, so keep to
+    portable functions. The other kinds are Splink's own levels, written for every backend.
     """
 
     kind: LevelKind
     column: str | None = None
-    threshold: float | None = Field(None, gt=0, le=1)  # jaro_winkler similarity
-    sql: str | None = None  # custom
+    threshold: float | None = Field(None, gt=0, le=1)  # jaro_winkler: lowest similarity
+    distance: int | None = Field(None, ge=1)  # damerau_levenshtein: largest edit distance
+    sql: str | None = None  # custom, or a null level that is not "column is NULL"
     label: str | None = None
-    m: float | None = Field(None, gt=0, le=1)
-    u: float | None = Field(None, gt=0, le=1)
+    m: float | None = Field(None, gt=0, le=1)  # prior P(level | same person)
+    u: float | None = Field(None, gt=0, le=1)  # prior P(level | different persons)
+    # u is for a register of `reference_register_size` persons; scale it to the real one
+    # (chance agreement on a BSN or an address falls with the size of the register).
+    scale_u: bool = False
+    # Term-frequency adjustment: agreement on a rare value (a rare surname) weighs more than
+    # on a common one (Jansen, de Jong); u then comes from the value's frequency.
+    tf_column: str | None = None
+    tf_minimum_u: float | None = Field(None, gt=0, le=1)
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "ComparisonLevelSpec":
-        if self.kind in ("null", "exact", "jaro_winkler", "array_intersect") and not self.column:
+        needs_column = ("exact", "jaro_winkler", "damerau_levenshtein", "array_intersect")
+        if self.kind in needs_column and not self.column:
             raise ValueError(f"a {self.kind} level needs `column`")
+        if self.kind == "null" and not (self.column or self.sql):
+            raise ValueError("a null level needs `column` or `sql`")
         if self.kind == "jaro_winkler" and self.threshold is None:
             raise ValueError("a jaro_winkler level needs `threshold` (for example 0.9)")
+        if self.kind == "damerau_levenshtein" and self.distance is None:
+            raise ValueError("a damerau_levenshtein level needs `distance` (for example 1)")
         if self.kind == "custom" and not (self.sql and self.label):
             raise ValueError("a custom level needs `sql` and `label`")
         if self.kind != "null" and (self.m is None or self.u is None):
@@ -258,6 +273,7 @@ class TrainingSettings(Frozen):
     u_max_pairs: int = Field(2_000_000, ge=1000)
     em_blocking_rules: tuple[str, ...] = ()
     em_max_iterations: int = Field(25, ge=1)
+    em_max_pairs: int = Field(1_000_000, ge=1000)  # pairs sampled for each EM session
     seed: int = 42
 
 
@@ -281,6 +297,7 @@ class LinkageSettings(Frozen):
     nicknames: str = "nicknames.csv"
     name_prefixes: tuple[str, ...] = ()
     max_household_adults: int = Field(6, ge=1)  # adults per address used for married names
+    reference_register_size: int = Field(1_000_000, ge=1)  # see ComparisonLevelSpec.scale_u
     blocking_rules: tuple[BlockingRuleSpec, ...] = ()
     comparisons: tuple[ComparisonSpec, ...] = ()
     training: TrainingSettings = Field(default_factory=TrainingSettings)

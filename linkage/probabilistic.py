@@ -1,0 +1,245 @@
+"""The probabilistic pass: Splink on DuckDB, records_std against persons_std.
+
+Every Splink table holds names and dates, so Splink works inside the `ident` database
+(`USE ident` while it runs) and its `__splink__*` tables are dropped afterwards. Splink logs
+at WARNING and its messages carry no values; exceptions from Splink are re-raised without
+the SQL (which could quote a value).
+
+Writes `ident.link_scores` (record_key, person_id, match_weight, match_probability, rank,
+weight_margin = weight above the next candidate, NULL for the last; and the gamma_* level
+of each comparison): the scored candidate pairs, which
+`linkage.tune` reads to draw threshold curves and pick pairs for clerical review.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from linkage.model import PERSONS, RECORDS, probability_to_weight, splink_settings
+from linkage.standardise import LINK_COLUMNS
+from pipeline.config import LinkageSettings
+
+SCORES = "ident.link_scores"
+# For developers on synthetic data only: keep Splink's own exception (it may quote values).
+_DEBUG = bool(os.environ.get("MPG_LINKAGE_DEBUG"))
+SPLINK_LOG_LEVEL = logging.WARNING
+
+
+class LinkageError(RuntimeError):
+    """Splink failed; the message names the step, never a value."""
+
+
+@contextmanager
+def inside_ident(con: duckdb.DuckDBPyConnection):
+    """Run with `ident` as the default database, then restore the caller's default and drop
+    every table Splink left behind."""
+    # fetchall, never fetchone: this DuckDB refuses con.sql() while a result is unfinished,
+    # and Splink uses con.sql().
+    database, schema = con.execute("SELECT current_database(), current_schema()").fetchall()[0]
+    con.execute("USE ident")
+    try:
+        yield
+    finally:
+        drop_splink_tables(con)
+        con.execute(f'USE "{database}"."{schema}"')
+
+
+def drop_splink_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for schema, name, kind in con.execute("""
+            SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables()
+            WHERE database_name = 'ident' AND (table_name LIKE '\\_\\_splink\\_\\_%' ESCAPE '\\'
+                                               OR table_name LIKE '\\_splink\\_%' ESCAPE '\\')
+            UNION ALL
+            SELECT schema_name, view_name, 'VIEW' FROM duckdb_views()
+            WHERE database_name = 'ident' AND (view_name LIKE '\\_\\_splink\\_\\_%' ESCAPE '\\'
+                                               OR view_name LIKE '\\_splink\\_%' ESCAPE '\\')
+            """).fetchall():
+        con.execute(f'DROP {kind} IF EXISTS ident."{schema}"."{name}"')
+
+
+def quiet_splink() -> None:
+    logging.getLogger("splink").setLevel(SPLINK_LOG_LEVEL)
+
+
+def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: int,
+                 model: dict | Path | None = None):
+    """A Linker on `_splink_records` / `_splink_persons` (which must exist in ident, the
+    current default database). With `model` (a trained model or its JSON file) its
+    parameters are used instead of the priors."""
+    from splink import DuckDBAPI, Linker
+    db_api = DuckDBAPI(connection=con)
+    records = db_api.register("_splink_records", dataset_display_name=RECORDS)
+    persons = db_api.register("_splink_persons", dataset_display_name=PERSONS)
+    if isinstance(model, (str, Path)):
+        model = json.loads(Path(model).read_text(encoding="utf-8"))
+    if model is None:
+        model = splink_settings(settings, n_persons)
+    else:
+        model = {**model, "linker_uid": None}  # a fresh linker: no clash with cached tables
+    linker = Linker([records, persons], model, log_level=SPLINK_LOG_LEVEL)
+    quiet_splink()
+    return linker, db_api
+
+
+def _input_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    columns = ", ".join(LINK_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TABLE ident._splink_records AS "
+                f"SELECT {columns} FROM ident.records_std")
+    con.execute(f"CREATE OR REPLACE TABLE ident._splink_persons AS "
+                f"SELECT {columns} FROM ident.persons_std")
+    n_records = con.execute("SELECT count(*) FROM ident._splink_records").fetchall()[0][0]
+    n_persons = con.execute("SELECT count(*) FROM ident._splink_persons").fetchall()[0][0]
+    return n_records, n_persons
+
+
+def train(linker, settings: LinkageSettings, n_records: int) -> dict:
+    """u by random sampling and m by EM when the delivery is large enough; else the priors.
+    A training step that fails (an EM blocking rule that finds no pairs) keeps the values
+    the model had before it, and the facts say so."""
+    training = settings.training
+    if n_records < training.min_records:
+        return {"trained": False, "reason": f"fewer than {training.min_records} records: priors"}
+    facts = {"trained": True, "u_estimated": False, "em_sessions": 0, "em_failed": 0}
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=training.u_max_pairs,
+                                                         seed=training.seed)
+        facts["u_estimated"] = True
+    except Exception as exc:  # noqa: BLE001 - keep the prior u
+        logging.getLogger(__name__).warning("u estimation failed (%s): prior u kept",
+                                            type(exc).__name__)
+    for rule in training.em_blocking_rules:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_u_probabilities=True, max_pairs=training.em_max_pairs)
+            facts["em_sessions"] += 1
+        except Exception as exc:  # noqa: BLE001 - keep m as it was
+            facts["em_failed"] += 1
+            logging.getLogger(__name__).warning("EM session failed (%s): m kept",
+                                                type(exc).__name__)
+    return facts
+
+
+def score(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
+          decided: str | None = None) -> dict:
+    """Train on every record, then score the records not in `decided` into
+    ident.link_scores; returns training facts for the metrics."""
+    with inside_ident(con):
+        n_records, n_persons = _input_tables(con)
+        if not n_records or not n_persons:
+            con.execute(f"""CREATE OR REPLACE TABLE {SCORES} (record_key BIGINT,
+                person_id VARCHAR, match_weight DOUBLE, match_probability DOUBLE,
+                rank BIGINT, weight_margin DOUBLE)""")
+            return {"trained": False, "reason": "nothing to compare"}
+        apis = []
+        try:
+            linker, db_api = build_linker(con, settings, n_persons)
+            apis.append(db_api)
+            facts = train(linker, settings, n_records)
+            model = linker.misc.save_model_to_json()
+            stage_out = getattr(ctx, "stage_out", None)
+            if stage_out is not None:
+                (Path(stage_out) / "linkage_model.json").write_text(
+                    json.dumps(model, indent=2), encoding="utf-8")
+            # Records a deterministic pass linked need no scores: predict on the rest only.
+            if decided:
+                con.execute(f"DELETE FROM ident._splink_records WHERE CAST(uid AS BIGINT) IN "
+                            f"(SELECT record_key FROM {decided})")
+            linker, db_api = build_linker(con, settings, n_persons, model=model)
+            apis.append(db_api)
+            # Pairs far below the threshold can neither link nor stand in the way of a link.
+            floor = probability_to_weight(min(settings.threshold, 0.5)) - settings.min_margin
+            predictions = linker.inference.predict(threshold_match_weight=floor,
+                                                   warning_mode="never")
+            _store_scores(con, predictions.physical_name)
+        except Exception as exc:  # Splink's messages may quote SQL with values: drop them
+            raise LinkageError(f"the probabilistic linkage (Splink) failed: "
+                               f"{type(exc).__name__}") from (exc if _DEBUG else None)
+        finally:
+            for api in apis:
+                try:
+                    api.delete_tables_created_by_splink_from_db()
+                except Exception:  # noqa: BLE001 - the context manager drops what is left
+                    pass
+        return {**facts, "records": n_records, "persons": n_persons}
+
+
+def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str) -> None:
+    """Orient each pair as record -> person, rank a record's candidates by weight."""
+    columns = [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'ident' "
+        f"AND table_name = '{predictions}'").fetchall()]
+    gammas = [c for c in columns if c.startswith("gamma_")]
+    gamma_sql = "".join(f", {g}" for g in gammas)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {SCORES} AS
+        WITH oriented AS (
+            SELECT CAST(CASE WHEN source_dataset_l = '{RECORDS}' THEN uid_l ELSE uid_r END
+                        AS BIGINT) AS record_key,
+                   CASE WHEN source_dataset_l = '{RECORDS}' THEN uid_r ELSE uid_l END
+                       AS person_id,
+                   match_weight, match_probability{gamma_sql}
+            FROM ident."{predictions}")
+        SELECT *, row_number() OVER (PARTITION BY record_key
+                                     ORDER BY match_weight DESC, person_id) AS rank,
+               match_weight - lead(match_weight) OVER (
+                   PARTITION BY record_key ORDER BY match_weight DESC, person_id)
+                   AS weight_margin
+        FROM oriented
+    """)
+
+
+def select_links(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, decided: str,
+                 vetoes: str, threshold: float | None = None,
+                 min_margin: float | None = None) -> str:
+    """SQL of (record_key, person_id, match_probability) that the probabilistic pass links:
+    the best candidate not vetoed, at least `threshold`, `min_margin` bits above the next."""
+    threshold = settings.threshold if threshold is None else threshold
+    min_margin = settings.min_margin if min_margin is None else min_margin
+    return f"""
+        WITH candidates AS (
+            SELECT s.record_key, s.person_id, s.match_weight, s.match_probability,
+                   row_number() OVER (PARTITION BY s.record_key
+                                      ORDER BY s.match_weight DESC, s.person_id) AS rank
+            FROM {SCORES} s
+            WHERE s.record_key NOT IN (SELECT record_key FROM {decided})
+              AND NOT EXISTS (SELECT 1 FROM {vetoes} v WHERE v.record_key = s.record_key
+                              AND v.person_id = s.person_id)),
+        best AS (
+            SELECT b.record_key, b.person_id, b.match_probability,
+                   b.match_weight - coalesce(n.match_weight, -1e9) AS margin
+            FROM candidates b
+            LEFT JOIN candidates n ON n.record_key = b.record_key AND n.rank = 2
+            WHERE b.rank = 1)
+        SELECT record_key, person_id, match_probability FROM best
+        WHERE match_probability >= {threshold} AND margin >= {min_margin}
+    """
+
+
+def probabilistic_pass(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
+                       decided: str, vetoes: str) -> tuple[str, dict]:
+    """Score, then link. Returns a relation (record_key, best_probability) of every scored
+    record (for the links of records left unlinked) and the training facts."""
+    facts = score(con, ctx, settings, decided)
+    con.execute(f"""
+        INSERT INTO {decided}
+        SELECT record_key, person_id, match_probability, 'probabilistic'
+        FROM ({select_links(con, settings, decided, vetoes)})
+    """)
+    # Why a scored record stayed unlinked: every candidate was rejected in review, the best
+    # one was too weak, or it was too close to the next one.
+    best = f"""(
+        SELECT s.record_key,
+               max(s.match_probability) FILTER (WHERE v.record_key IS NULL) AS best_probability,
+               CASE WHEN count(*) FILTER (WHERE v.record_key IS NULL) = 0
+                        THEN 'rejected_in_review'
+                    WHEN max(s.match_probability) FILTER (WHERE v.record_key IS NULL)
+                         >= {settings.threshold} THEN 'ambiguous'
+                    ELSE 'below_threshold' END AS unlinked_reason
+        FROM {SCORES} s LEFT JOIN {vetoes} v USING (record_key, person_id)
+        GROUP BY s.record_key)"""
+    return best, facts

@@ -1,0 +1,282 @@
+"""Analyst tools for the linkage threshold: `tune(manifest, tune_dir)`.
+
+Runs load, standardise and link of one delivery in a private work folder (deleted
+afterwards), then writes into TUNE_DIR:
+  match_weights.html              Splink's match weights chart (self-contained, works offline)
+  m_u_parameters.csv              per comparison level: m, u, match weight, trained or prior
+  threshold_curve.csv / .html     for thresholds 0.5 .. 0.999: links made and the count that
+                                  results (mpg_total and each category), via pipeline.recount
+  identifying_clerical_review.csv the record-person pairs nearest the threshold, with names,
+                                  birth dates and addresses side by side and an empty
+                                  `decision` column (match / non_match) for
+                                  `linkage.review.import_reviews`.
+Only the last file holds identifying data, and its name says so.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from linkage.probabilistic import SCORES, build_linker, inside_ident, select_links
+from linkage.settings import effective
+
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999)
+DETERMINISTIC_KEYS = ("review", "bsn", "name_dob_address")
+REVIEW_FILE = "identifying_clerical_review.csv"
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    match_weights_chart: Path
+    m_u_table: Path
+    threshold_curve: Path
+    threshold_chart: Path
+    clerical_review: Path
+    curve: list[dict]
+
+
+def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Path | None = None,
+         rules_path: str | Path | None = None, review_db: str | Path | None = None,
+         thresholds: tuple[float, ...] = THRESHOLDS, review_pairs: int = 200) -> TuneResult:
+    """Write the tuning files for one delivery into `tune_dir` (see the module docstring)."""
+    from pipeline import config
+    from pipeline.context import RunContext
+
+    manifest = config.load_manifest(manifest_path)
+    rules = config.load_rules(rules_path)
+    linkage = config.load_linkage(linkage_path)
+    tune_dir = Path(tune_dir)
+    tune_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".mpg-tune-", dir=tune_dir))
+    os.chmod(work, 0o700)
+    try:
+        (work / "out").mkdir()
+        con = duckdb.connect(str(work / "main.duckdb"))
+        con.execute(f"ATTACH '{work / 'identifying.duckdb'}' AS ident")
+        ctx = RunContext(manifest=manifest, rules=rules, linkage=linkage, work_dir=work,
+                         stage_out=work / "out", pseudonym_key=secrets.token_bytes(32),
+                         review_db=Path(review_db) if review_db else None)
+        try:
+            _run_until_link(con, ctx)
+            model_path = work / "out" / "linkage_model.json"
+            chart = tune_dir / "match_weights.html"
+            m_u = tune_dir / "m_u_parameters.csv"
+            write_model_files(con, ctx, model_path, chart, m_u)
+            curve = threshold_curve(con, ctx, thresholds)
+            curve_csv = tune_dir / "threshold_curve.csv"
+            curve_html = tune_dir / "threshold_curve.html"
+            _write_csv(curve_csv, curve)
+            _write_curve_chart(curve_html, curve, effective(linkage).threshold)
+            review = tune_dir / REVIEW_FILE
+            write_clerical_review(con, effective(linkage), review, review_pairs)
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return TuneResult(chart, m_u, curve_csv, curve_html, review, curve)
+
+
+def _run_until_link(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    from pipeline.api import stages
+    for name, stage in stages():
+        stage(con, ctx)
+        if name == "link":
+            return
+
+
+# ------------------------------------------------------------------------ model files
+
+def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model_path: Path, chart: Path,
+                      m_u_csv: Path) -> None:
+    """Splink's match weights chart (inline scripts: opens offline) and the m/u table."""
+    model = json.loads(model_path.read_text(encoding="utf-8"))
+    rows = []
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            rows.append({"comparison": comparison["output_column_name"],
+                         "level": level.get("label_for_charts", level["sql_condition"]),
+                         "m_probability": m, "u_probability": u,
+                         "match_weight": round(math.log2(m / u), 3) if m and u else None,
+                         "term_frequency_column": level.get("tf_adjustment_column")})
+    _write_csv(m_u_csv, rows)
+    settings = effective(ctx.linkage)
+    from linkage.probabilistic import _input_tables
+    with inside_ident(con):
+        _, n_persons = _input_tables(con)
+        linker, db_api = build_linker(con, settings, n_persons, model=model_path)
+        try:
+            chart.write_text(linker.visualisations.match_weights_chart().to_html(inline=True),
+                             encoding="utf-8")
+        finally:
+            db_api.delete_tables_created_by_splink_from_db()
+
+
+# --------------------------------------------------------------------- threshold curve
+
+def links_at(con: duckdb.DuckDBPyConnection, settings, threshold: float) -> None:
+    """Replace ident.links by the links the run would make at `threshold`: deterministic
+    links stay, the probabilistic pass is re-selected from the stored scores."""
+    con.execute("""CREATE OR REPLACE TABLE ident._tune_decided AS
+                   SELECT record_key, person_id, match_probability, match_key FROM ident._tune_base
+                   WHERE match_key IN ('review', 'bsn', 'name_dob_address')""")
+    con.execute("""CREATE OR REPLACE TABLE ident._tune_vetoes AS
+                   SELECT record_key, person_id FROM ident._tune_base_vetoes""")
+    chosen = select_links(con, settings, "ident._tune_decided", "ident._tune_vetoes",
+                          threshold=threshold)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ident.links AS
+        SELECT b.record_key,
+               coalesce(d.person_id, c.person_id) AS person_id,
+               coalesce(d.match_probability, c.match_probability, b.match_probability)
+                   AS match_probability,
+               coalesce(d.match_key, CASE WHEN c.person_id IS NOT NULL THEN 'probabilistic' END)
+                   AS match_key
+        FROM ident._tune_base b
+        LEFT JOIN ident._tune_decided d USING (record_key)
+        LEFT JOIN ({chosen}) c USING (record_key)
+        ORDER BY b.record_key
+    """)
+
+
+def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dict]:
+    """Per threshold: links made and the resulting count (pipeline.recount)."""
+    from pipeline import recount
+    settings = effective(ctx.linkage)
+    con.execute("CREATE OR REPLACE TABLE ident._tune_base AS SELECT * FROM ident.links")
+    # Reviewed non-matches stay non-matches at every threshold.
+    con.execute("""CREATE OR REPLACE TABLE ident._tune_base_vetoes AS
+                   SELECT record_key, person_id FROM ident.links WHERE false""")
+    if ctx.review_db:
+        from linkage.review import apply_reviews
+        con.execute("CREATE OR REPLACE TABLE ident._tune_review_decided (record_key BIGINT, "
+                    "person_id VARCHAR, match_probability DOUBLE, match_key VARCHAR)")
+        apply_reviews(con, ctx.review_db, decided="ident._tune_review_decided",
+                      vetoes="ident._tune_base_vetoes")
+        con.execute("DROP TABLE ident._tune_review_decided")
+    curve = []
+    try:
+        for threshold in sorted(thresholds):
+            links_at(con, settings, threshold)
+            total, linked, probabilistic = con.execute("""
+                SELECT count(*), count(person_id),
+                       count(person_id) FILTER (WHERE match_key = 'probabilistic')
+                FROM ident.links""").fetchall()[0]
+            summary = recount(con, ctx)
+            by_category = summary.get("by_category", {})
+            curve.append({"threshold": threshold, "records": total, "links": linked,
+                          "probabilistic_links": probabilistic,
+                          "linkage_rate": round(linked / total, 4) if total else None,
+                          "mpg_total": summary.get("mpg_total"),
+                          "BIB": by_category.get("BIB"),
+                          "MULTI_AGENCY": by_category.get("MULTI_AGENCY"),
+                          "ZORGNETWERK": by_category.get("ZORGNETWERK"),
+                          "unlinked_records": summary.get("not_counted", {}).get(
+                              "unlinked_records")})
+    finally:
+        con.execute("CREATE OR REPLACE TABLE ident.links AS SELECT * FROM ident._tune_base")
+        for table in ("_tune_base", "_tune_base_vetoes", "_tune_decided", "_tune_vetoes"):
+            con.execute(f"DROP TABLE IF EXISTS ident.{table}")
+    return curve
+
+
+def _write_curve_chart(path: Path, curve: list[dict], threshold: float) -> None:
+    """Links made and MPG count against the threshold, as a self-contained HTML page."""
+    from splink.internals.html_utils import chart_html
+    values = []
+    for row in curve:
+        for measure in ("links", "mpg_total", "BIB", "MULTI_AGENCY", "ZORGNETWERK"):
+            if row.get(measure) is not None:
+                values.append({"threshold": row["threshold"], "measure": measure,
+                               "value": row[measure]})
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": f"Links and MPG count by match-probability threshold (now {threshold})",
+        "data": {"values": values},
+        "facet": {"row": {"field": "measure", "type": "nominal", "title": None}},
+        "resolve": {"scale": {"y": "independent"}},
+        "spec": {
+            "width": 520, "height": 140,
+            "layer": [
+                {"mark": {"type": "line", "point": True},
+                 "encoding": {"x": {"field": "threshold", "type": "quantitative",
+                                    "scale": {"domain": [0.5, 1]}},
+                              "y": {"field": "value", "type": "quantitative", "title": None},
+                              "tooltip": [{"field": "threshold"}, {"field": "value"}]}},
+                {"mark": {"type": "rule", "color": "firebrick", "strokeDash": [4, 3]},
+                 "encoding": {"x": {"datum": threshold, "type": "quantitative"}}},
+            ]},
+    }
+    path.write_text(chart_html(spec, inline=True, fullhtml=True), encoding="utf-8")
+
+
+# ------------------------------------------------------------------- clerical review
+
+def write_clerical_review(con: duckdb.DuckDBPyConnection, settings, path: Path,
+                          n_pairs: int) -> int:
+    """The best (and, when close, second best) candidate of the records whose decision is
+    nearest the threshold, as names and dates side by side. Returns the number of pairs."""
+    threshold_weight = math.log2(settings.threshold / (1 - settings.threshold))
+    rows = con.execute(f"""
+        WITH candidates AS (
+            SELECT s.record_key, s.person_id, s.match_weight, s.match_probability, s.rank,
+                   s.weight_margin
+            FROM {SCORES} s
+            JOIN ident.links l USING (record_key)
+            WHERE (l.match_key IS NULL OR l.match_key NOT IN {DETERMINISTIC_KEYS})
+              AND (s.rank = 1 OR (s.rank = 2 AND s.match_weight >= {threshold_weight}
+                                                                  - {settings.min_margin}))),
+        nearest AS (
+            SELECT record_key, min(abs(match_weight - {threshold_weight})) AS distance
+            FROM candidates WHERE rank = 1 GROUP BY record_key
+            ORDER BY distance, record_key LIMIT {int(n_pairs)})
+        SELECT r.agency, r.file, r.record_id, c.person_id,
+               round(c.match_probability, 6) AS match_probability,
+               round(c.match_weight, 3) AS match_weight, c.rank AS candidate_rank,
+               (l.person_id IS NOT DISTINCT FROM c.person_id) AS linked_now,
+               rec.surname AS record_surname, rec.prefix AS record_prefix,
+               rec.given_names AS record_given_names, rec.birth_date AS record_birth_date,
+               rec.sex AS record_sex, rec.postcode AS record_postcode,
+               rec.house_number AS record_house_number, rec.contact_date AS record_contact_date,
+               p.surname AS person_surname, p.prefix AS person_prefix,
+               p.given_names AS person_given_names, p.birth_date AS person_birth_date,
+               p.sex AS person_sex,
+               (SELECT string_agg(a.postcode || ' ' || a.house_number, '; '
+                                  ORDER BY a.start_date)
+                  FROM ident.person_addresses a WHERE a.person_id = c.person_id)
+                   AS person_addresses,
+               (r.bsn IS NOT NULL AND ps.bsn IS NOT NULL) AS both_have_valid_bsn,
+               (r.bsn = ps.bsn) AS bsn_agrees,
+               '' AS decision
+        FROM nearest n
+        JOIN candidates c USING (record_key)
+        JOIN ident.records_std r USING (record_key)
+        JOIN ident.records rec USING (record_key)
+        JOIN ident.register_persons p ON p.person_id = c.person_id
+        JOIN ident.persons_std ps ON ps.person_id = c.person_id
+        JOIN ident.links l USING (record_key)
+        ORDER BY n.distance, c.record_key, c.rank
+    """).df()
+    rows.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    return len(rows)
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        if not rows:
+            fh.write("")
+            return
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
