@@ -44,6 +44,10 @@ def _guard() -> Iterator[None]:
 MANIFEST = typer.Argument(..., help="The delivery's manifest, DELIVERY/delivery.toml.")
 RULES = typer.Option(None, "--rules", help="A rules TOML instead of the default rule set.")
 LINKAGE = typer.Option(None, "--linkage", help="Linkage settings TOML instead of the default.")
+# Where analysts' clerical decisions are kept; runs obey them when the file exists.
+REVIEW_STORE = Path.home() / ".mpg" / "identifying_reviews.duckdb"
+REVIEWS = typer.Option(None, "--reviews", help="Clerical-review decisions to obey (default: "
+                       f"{REVIEW_STORE} when it exists).")
 KEY_FILE = typer.Option(None, "--key-file", help="File with the pseudonym key (else "
                         "$MPG_PSEUDONYM_KEY).")
 
@@ -62,6 +66,7 @@ def run(manifest: Path = MANIFEST,
         publish: Optional[Path] = typer.Option(None, "--publish", help="Also write the "
                                                "workbook and report for policy staff here."),
         lang: str = typer.Option("nl", "--lang", help="Language of the publication: nl or en."),
+        reviews: Optional[Path] = REVIEWS,
         memory_limit: str = typer.Option("6GB", "--memory-limit", help="Memory DuckDB may use "
                                          "before it spills to disk.")) -> None:
     """Count the multi-problem families of one quarterly delivery and write OUT."""
@@ -71,7 +76,8 @@ def run(manifest: Path = MANIFEST,
 
         result = run_pipeline(manifest, out, rules_path=rules, linkage_path=linkage,
                               key_file=key_file, demo=demo, keep_identifying=keep_identifying,
-                              progress=True, engine=Engine(memory_limit=memory_limit))
+                              progress=True, engine=Engine(memory_limit=memory_limit),
+                              review_db=reviews or (REVIEW_STORE if REVIEW_STORE.exists() else None))
         console.print(summary_table(result.summary))
         console.print(f"Results in {result.out_dir} ({result.seconds:.1f} s)")
         if publish is not None:
@@ -161,18 +167,18 @@ def compare(previous: Path = typer.Argument(..., help="OUT folder of the earlier
 def tune(manifest: Path = MANIFEST,
          out: Path = typer.Option(..., "--out", help="Folder for the analyst's tuning files."),
          rules: Optional[Path] = RULES, linkage: Optional[Path] = LINKAGE,
-         key_file: Optional[Path] = KEY_FILE,
-         demo: bool = typer.Option(False, "--demo", help="Synthetic data: demo key allowed.")
-         ) -> None:
+         reviews: Optional[Path] = REVIEWS) -> None:
     """For analysts: match weights, m/u table, how the count depends on the linkage
     threshold, and the pairs nearest the threshold for clerical review (identifying)."""
     with _guard():
         from linkage.tune import tune as run_tune
 
-        written = run_tune(manifest, out, linkage_path=linkage, rules_path=rules,
-                           key_file=key_file, demo=demo)
-        for path in written:
-            console.print(f"  {path}")
+        result = run_tune(manifest, out, linkage_path=linkage, rules_path=rules,
+                          review_db=reviews or (REVIEW_STORE if REVIEW_STORE.exists() else None))
+        console.print(f"Tuning files in {out}:")
+        for name in ("match_weights_chart", "m_u_table", "threshold_curve", "threshold_chart",
+                     "clerical_review"):
+            console.print(f"  {getattr(result, name)}")
 
 
 review = typer.Typer(help="Clerical review of links: store an analyst's decisions.",
@@ -183,15 +189,16 @@ app.add_typer(review, name="review")
 @review.command("import")
 def review_import(reviewed: Path = typer.Argument(..., help="The clerical-review CSV with a "
                                                   "filled-in decision column."),
-                  store: Path = typer.Option(Path.home() / ".mpg" / "identifying_reviews.duckdb",
-                                             "--store", help="Where decisions are kept; later "
+                  store: Path = typer.Option(REVIEW_STORE, "--store", help="Where decisions are kept; later "
                                              "runs read it with --reviews.")) -> None:
     """Store an analyst's match / non-match decisions so later runs obey them."""
     with _guard():
         from linkage.review import import_reviews
 
-        n = import_reviews(reviewed, store)
-        console.print(f"{n} decisions stored in {store}")
+        counts = import_reviews(reviewed, store)
+        console.print(f"{counts.get('match', 0)} match and {counts.get('non_match', 0)} "
+                      f"non-match decisions stored in {store} "
+                      f"({counts.get('skipped', 0)} rows without a decision skipped)")
 
 
 @app.command()
