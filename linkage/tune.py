@@ -1,7 +1,7 @@
 """Analyst tools for the linkage threshold: `tune(manifest, tune_dir)`.
 
-Runs load, standardise and link of one delivery in a private work folder (deleted
-afterwards), then writes into TUNE_DIR:
+Runs load, standardise and link of one delivery as `mpg run` does, in a private work folder
+inside TUNE_DIR (deleted afterwards), then writes into TUNE_DIR:
   match_weights.html              Splink's match weights chart (self-contained, works offline)
   m_u_parameters.csv              per comparison level: m, u, match weight, trained or prior
   threshold_curve.csv / .html     for thresholds 0.5 .. 0.999: links made and the count that
@@ -46,9 +46,12 @@ class TuneResult:
 
 def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Path | None = None,
          rules_path: str | Path | None = None, review_db: str | Path | None = None,
-         thresholds: tuple[float, ...] = THRESHOLDS, review_pairs: int = 200) -> TuneResult:
-    """Write the tuning files for one delivery into `tune_dir` (see the module docstring)."""
+         thresholds: tuple[float, ...] = THRESHOLDS, review_pairs: int = 200,
+         engine=None) -> TuneResult:
+    """Write the tuning files for one delivery into `tune_dir` (see the module docstring).
+    `engine` is a `pipeline.api.Engine` (DuckDB memory and threads); default as a run."""
     from pipeline import config
+    from pipeline.api import Engine, connect
     from pipeline.context import RunContext
 
     manifest = config.load_manifest(manifest_path)
@@ -60,8 +63,8 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
     os.chmod(work, 0o700)
     try:
         (work / "out").mkdir()
-        con = duckdb.connect(str(work / "main.duckdb"))
-        con.execute(f"ATTACH '{work / 'identifying.duckdb'}' AS ident")
+        # The run's own connection: `ident` in memory, spilling only into the private folder.
+        con = connect(work / "main.duckdb", work, engine or Engine())
         ctx = RunContext(manifest=manifest, rules=rules, linkage=linkage, work_dir=work,
                          stage_out=work / "out", pseudonym_key=secrets.token_bytes(32),
                          review_db=Path(review_db) if review_db else None)

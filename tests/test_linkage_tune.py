@@ -1,0 +1,77 @@
+"""The analyst tools on the worked example: tune files, review round trip, settings errors."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_linkage
+from pipeline.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example" / "delivery"
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    from linkage.tune import tune
+    out = tmp_path_factory.mktemp("tune")
+    return tune(EXAMPLE / "delivery.toml", out), out
+
+
+def test_tune_writes_every_file(tuned):
+    result, out = tuned
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["identifying_clerical_review.csv", "m_u_parameters.csv",
+                     "match_weights.html", "threshold_curve.csv", "threshold_curve.html"]
+
+
+def test_charts_work_offline(tuned):
+    result, _ = tuned
+    for chart in (result.match_weights_chart, result.threshold_chart):
+        html = chart.read_text(encoding="utf-8")
+        assert "<script" in html and "cdn.jsdelivr" not in html.split("vegaEmbed")[0][-2000:]
+        assert "src=\"http" not in html
+
+
+def test_threshold_curve_counts_from_the_pipeline(tuned):
+    result, _ = tuned
+    rows = list(csv.DictReader(open(result.threshold_curve, encoding="utf-8")))
+    assert [float(r["threshold"]) for r in rows][0] == 0.5
+    assert float(rows[-1]["threshold"]) == 0.999
+    # the expected example count (expected/summary.json) at the default threshold
+    at_default = next(r for r in rows if float(r["threshold"]) == 0.9)
+    assert int(at_default["mpg_total"]) == 6 and int(at_default["links"]) == 35
+    links = [int(r["links"]) for r in rows]
+    assert links == sorted(links, reverse=True)
+
+
+def test_identifying_files_say_so_and_others_hold_no_names(tuned):
+    result, out = tuned
+    assert result.clerical_review.name.startswith("identifying_")
+    review = list(csv.DictReader(open(result.clerical_review, encoding="utf-8")))
+    assert review and {"agency", "file", "record_id", "person_id", "decision"} <= set(review[0])
+    for name in ("m_u_parameters.csv", "threshold_curve.csv"):
+        text = (out / name).read_text(encoding="utf-8")
+        for value in ("Benali", "Kok", "1969-09-09", "9733"):
+            assert value not in text
+
+
+def test_bad_linkage_settings_name_the_key(tmp_path):
+    bad = tmp_path / "linkage.toml"
+    bad.write_text('threshold = 1.5\n[[comparisons]]\nname = "x"\nlevels = [\n'
+                   '  { kind = "jaro_winkler", column = "surname_stem", m = 0.9, u = 0.1 },\n'
+                   '  { kind = "else", m = 0.1, u = 0.9 },\n]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_linkage(bad)
+    assert "threshold" in str(err.value) and "jaro_winkler" in str(err.value)
+
+
+def test_short_settings_file_takes_the_lists_from_the_default(tmp_path):
+    from linkage.settings import effective
+    short = tmp_path / "linkage.toml"
+    short.write_text("threshold = 0.95\n", encoding="utf-8")
+    settings = effective(load_linkage(short))
+    assert settings.threshold == 0.95
+    assert settings.comparisons == load_linkage().comparisons
+    assert settings.blocking_rules and settings.name_prefixes
