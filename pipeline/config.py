@@ -13,7 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 from pipeline.errors import ConfigError
 
@@ -86,20 +87,12 @@ class RegisterSection(Frozen):
     residences_columns: dict[str, str] = Field(default_factory=dict)
     neighbourhoods_columns: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("persons_columns")
+    @field_validator("persons_columns", "residences_columns", "neighbourhoods_columns")
     @classmethod
-    def _persons(cls, v: dict[str, str]) -> dict[str, str]:
-        return _check_columns(v, PERSON_FIELDS)
-
-    @field_validator("residences_columns")
-    @classmethod
-    def _residences(cls, v: dict[str, str]) -> dict[str, str]:
-        return _check_columns(v, RESIDENCE_FIELDS)
-
-    @field_validator("neighbourhoods_columns")
-    @classmethod
-    def _neighbourhoods(cls, v: dict[str, str]) -> dict[str, str]:
-        return _check_columns(v, NEIGHBOURHOOD_FIELDS)
+    def _known_fields(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        allowed = {"persons_columns": PERSON_FIELDS, "residences_columns": RESIDENCE_FIELDS,
+                   "neighbourhoods_columns": NEIGHBOURHOOD_FIELDS}[info.field_name]
+        return _check_columns(v, allowed)
 
 
 class SourceSection(Frozen):
