@@ -42,6 +42,8 @@ def _level(spec: ComparisonLevelSpec, u: float | None):
         level.configure(label_for_charts=spec.label)
     if spec.kind != "null":
         level.configure(m_probability=spec.m, u_probability=u)
+        if spec.fix_m:
+            level.configure(fix_m_probability=True)
     if spec.tf_column:
         # The level's own u is the average the frequency adjustment is measured against
         # (Splink would otherwise look for a plain exact-match level on the column).

@@ -26,6 +26,11 @@ Both `*_std` tables carry the same linkage columns (LINK_COLUMNS) so Splink can 
   residents_at_contact  records: person_ids registered at the record's address on its
                       contact date (the address the agency knew may be an old one)
   contact_date        records only
+  neighbourhoods      persons: every neighbourhood (wijk) ever lived in; records: the
+                      neighbourhood_code the agency gave (care networks report a wijk, not
+                      an address), NULL when none
+  neighbourhood_years the same as 'WK001407:2003': persons, each year they lived there
+                      (only the years of the records' contact dates); records, the contact year
 
 All normalisation is SQL (DuckDB macros); only the nickname list is read from a file.
 """
@@ -43,6 +48,7 @@ LINK_COLUMNS = (
     "surname_phonetic", "given_first", "given_groups", "initials", "birth_date", "birth_year",
     "birth_month", "birth_day", "birth_text", "sex", "postcode", "house_number",
     "address_key", "address_keys", "postcodes", "residents_at_contact", "contact_date",
+    "neighbourhoods", "neighbourhood_years",
 )
 
 # Letters that strip_accents leaves alone, folded to what a Dutch clerk would type.
@@ -281,7 +287,24 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
         addresses AS (
             SELECT person_id, list_distinct(list(address_key)) AS address_keys,
                    list_distinct(list(postcode)) AS postcodes
-            FROM ident.person_addresses WHERE address_key IS NOT NULL GROUP BY person_id)
+            FROM ident.person_addresses WHERE address_key IS NOT NULL GROUP BY person_id),
+        years AS (
+            SELECT min(year(contact_date)) AS y0, max(year(contact_date)) AS y1
+            FROM ident.records WHERE NOT is_anonymous AND neighbourhood_code IS NOT NULL),
+        spells AS (
+            SELECT r.person_id, upper(trim(r.neighbourhood_code)) AS wijk,
+                   greatest(year(r.start_date), y.y0) AS y_from,
+                   least(year(coalesce(r.end_date - INTERVAL 1 DAY, DATE '9999-12-31')), y.y1)
+                       AS y_to, y.y0 IS NOT NULL AS has_years
+            FROM ident.register_residences r, years y
+            WHERE nullif(trim(r.neighbourhood_code), '') IS NOT NULL),
+        wijken AS (
+            SELECT s.person_id, list_distinct(list(s.wijk)) AS neighbourhoods,
+                   list_distinct(flatten(list(CASE WHEN s.y_from <= s.y_to AND s.has_years THEN
+                       list_transform(range(s.y_from, s.y_to + 1),
+                                      lambda y: s.wijk || ':' || CAST(y AS VARCHAR))
+                       ELSE [] END))) AS neighbourhood_years
+            FROM spells s GROUP BY s.person_id)
         SELECT p.person_id AS uid, f.bsn, f.surname_stem, f.surname_glued, f.surname_keys,
                list_distinct(f.surname_keys || coalesce(h.partner_keys, []))
                    AS surname_keys_household,
@@ -294,16 +317,19 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
                a.address_keys, a.postcodes,
                CAST(NULL AS VARCHAR[]) AS residents_at_contact,
                CAST(NULL AS DATE) AS contact_date,
+               w.neighbourhoods, w.neighbourhood_years,
                p.person_id
         FROM ident.register_persons p
         JOIN ident._person_features f ON f.k = p.person_id
         LEFT JOIN household h USING (person_id)
         LEFT JOIN addresses a USING (person_id)
+        LEFT JOIN wijken w USING (person_id)
     """)
 
     con.execute("""
         CREATE OR REPLACE TABLE ident._record_base AS
-        WITH r AS (SELECT *, mpg_postcode(postcode) AS postcode_std
+        WITH r AS (SELECT *, mpg_postcode(postcode) AS postcode_std,
+                          upper(nullif(trim(neighbourhood_code), '')) AS wijk
                    FROM ident.records WHERE NOT is_anonymous)
         SELECT *, CASE WHEN postcode_std IS NOT NULL AND house_number IS NOT NULL
                        THEN postcode_std || ' ' || house_number END AS address_key
@@ -330,6 +356,10 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
                CASE WHEN r.address_key IS NOT NULL THEN [r.postcode_std] END AS postcodes,
                coalesce(s.residents, CAST([] AS VARCHAR[])) AS residents_at_contact,
                r.contact_date,
+               CASE WHEN r.wijk IS NOT NULL THEN [r.wijk] END AS neighbourhoods,
+               CASE WHEN r.wijk IS NOT NULL AND r.contact_date IS NOT NULL
+                    THEN [r.wijk || ':' || CAST(year(r.contact_date) AS VARCHAR)] END
+                   AS neighbourhood_years,
                r.record_key, r.agency, r.file, r.record_id, r.in_window
         FROM ident._record_base r
         JOIN ident._record_features f ON f.k = r.record_key

@@ -211,6 +211,9 @@ class ComparisonLevelSpec(Frozen):
     # on a common one (Jansen, de Jong); u then comes from the value's frequency.
     tf_column: str | None = None
     tf_minimum_u: float | None = Field(None, gt=0, le=1)
+    # Keep the prior m when training (EM): for a rare level whose m EM cannot learn from the
+    # delivery (it would drift to ~0 and veto a link on one clerical slip).
+    fix_m: bool = False
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "ComparisonLevelSpec":

@@ -393,3 +393,44 @@ def test_records_of_a_register_without_residences_still_link(tmp_path):
     con = make_db(PERSONS, [], [dict(surname="Smit", given_names="Cornelis",
                                      birth_date=D(1965, 3, 3))])
     assert run(con, ctx_for(tmp_path)) == {"R1": ("P7", "probabilistic")}
+
+
+def test_neighbourhood_and_initials_separate_namesakes(tmp_path):
+    """A care-network report gives a wijk, not an address: the namesake who lived in that
+    wijk in the contact year weighs more. Initials the register does not have ("M.J." for
+    a Mirjam) speak against a person; "M." for Marcel Jeroen does not."""
+    persons = [
+        dict(person_id="N1", surname="Hassan", given_names="Amira", birth_date=D(1970, 1, 1),
+             sex="V"),
+        dict(person_id="N2", surname="Hassan", given_names="Amira", birth_date=D(1975, 6, 6),
+             sex="V"),
+        dict(person_id="V1", surname="Vries", prefix="de", given_names="Marcel Jeroen",
+             birth_date=D(1977, 8, 24), sex="M"),
+        dict(person_id="V2", surname="Vries", prefix="de", given_names="Mirjam",
+             birth_date=D(1977, 8, 24), sex="V"),
+    ]
+    residences = [
+        dict(person_id="N1", address_id="B1", postcode="9711AA", house_number=1,
+             neighbourhood_code="WK07", start_date=D(1995, 1, 1)),
+        dict(person_id="N2", address_id="B2", postcode="9722BB", house_number=2,
+             neighbourhood_code="WK13", start_date=D(1995, 1, 1)),
+        dict(person_id="V1", address_id="B3", postcode="9733CC", house_number=3,
+             start_date=D(1995, 1, 1)),
+        dict(person_id="V2", address_id="B4", postcode="9744DD", house_number=4,
+             start_date=D(1995, 1, 1)),
+    ]
+    records = [
+        dict(agency="ZORGNETWERK", surname="Hassan", given_names="Amira",
+             neighbourhood_code="WK13"),
+        dict(agency="WOONKANS", surname="de Vries", given_names="M.J.",
+             birth_date=D(1977, 8, 24)),
+    ]
+    con = make_db(persons, residences, records)
+    run(con, ctx_for(tmp_path))
+    std = dict(con.execute("""SELECT uid, neighbourhood_years FROM ident.persons_std
+                               WHERE uid IN ('N1', 'N2')""").fetchall())
+    assert "WK13:2003" in std["N2"] and std["N1"] == ["WK07:2003"]
+    weights = {(k, p): w for k, p, w in con.execute(
+        "SELECT record_key, person_id, match_weight FROM ident.link_scores").fetchall()}
+    assert weights[(1, "N2")] - weights[(1, "N1")] > 3
+    assert weights[(2, "V1")] - weights[(2, "V2")] >= effective(None).min_margin
