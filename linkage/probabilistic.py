@@ -27,7 +27,10 @@ from pipeline.config import LinkageSettings
 SCORES = "ident.link_scores"
 # For developers on synthetic data only: keep Splink's own exception (it may quote values).
 _DEBUG = bool(os.environ.get("MPG_LINKAGE_DEBUG"))
-SPLINK_LOG_LEVEL = logging.WARNING
+# Splink warns for every comparison level an EM session cannot train (expected: a session
+# blocking on birth date learns nothing about birth dates); the bureau's terminal shows
+# only real errors. The trained m and u values are in linkage_model.json.
+SPLINK_LOG_LEVEL = logging.ERROR
 
 
 class LinkageError(RuntimeError):
