@@ -19,9 +19,9 @@ from stdnum.nl import bsn as nl_bsn
 from data_fixtures import make_city, make_quarters
 from data_fixtures.oracle import count_delivery, read_delivery
 
-EXAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "example"
-if not (EXAMPLE / "delivery" / "delivery.toml").is_file():
-    EXAMPLE = Path("/work/shared/spec/example")
+from conftest import example_dir
+
+EXAMPLE = example_dir() or Path("shared/spec/example")
 
 NOISE_TAGS = {
     "bsn_missing", "bsn_mistyped", "bsn_of_relative", "surname_typo", "married_name",

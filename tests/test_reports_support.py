@@ -157,13 +157,9 @@ def next_quarter(households: list[dict[str, Any]], seed: int, *, leave: float = 
 def example_out(folder: Path) -> Path:
     """The worked example's expected summary.json and neighbourhoods.csv plus a matching
     hand-made households.parquet (the example city: 13 households, three wijken)."""
-    import pytest
+    from conftest import find_example
 
-    expected = next((c for c in (REPO.parent / "shared" / "spec" / "example" / "expected",
-                                 Path("/work/shared/spec/example/expected"))
-                     if (c / "summary.json").is_file()), None)
-    if expected is None:
-        pytest.skip("the worked example (../shared/spec/example) is not available")
+    expected = find_example() / "expected"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(expected / "summary.json", folder / "summary.json")
     shutil.copy(expected / "neighbourhoods.csv", folder / "neighbourhoods.csv")
