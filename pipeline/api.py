@@ -15,6 +15,7 @@ import os
 import platform
 import shutil
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -105,11 +106,33 @@ def staging(out: Path) -> Iterator[tuple[Path, Path]]:
     os.chmod(hidden, 0o700)
     try:
         yield stage, work
-        if out.exists():
-            out.rename(hidden / "previous")
-        stage.rename(out)
+        # One atomic step where the OS has it: a run killed at any moment leaves either the
+        # previous OUT or the new one, never no OUT. Elsewhere two renames, and a run killed
+        # between them leaves the previous OUT in its hidden folder for the next run to put
+        # back (`_clean_stale`).
+        if not (out.exists() and _exchange(stage, out)):
+            if out.exists():
+                out.rename(hidden / "previous")
+            stage.rename(out)
     finally:
         shutil.rmtree(hidden, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE); False where the
+    OS or file system cannot, and nothing has changed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # glibc older than 2.28, musl
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def connect(database: Path, work: Path, engine: Engine) -> duckdb.DuckDBPyConnection:
@@ -137,6 +160,7 @@ def keep_identifying_database(con: duckdb.DuckDBPyConnection, path: Path) -> Non
         con.execute("COPY FROM DATABASE ident TO kept")
     finally:
         con.execute("DETACH kept")
+    os.chmod(path, 0o600)  # names and BSNs: readable by the analyst only, whatever the umask
 
 
 def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Path | None = None,

@@ -114,7 +114,8 @@ def _check_date_format(con: duckdb.DuckDBPyConnection, spec: _Table) -> None:
     try:
         con.execute("SELECT try_strptime('2000-01-01', ?), strftime(DATE '2000-01-01', ?)",
                     [spec.date_format, spec.date_format]).fetchall()
-    except duckdb.Error:
+    except (duckdb.Error, UnicodeError):  # DuckDB 2.0.1 can cut its own message inside a
+        # character of a non-ASCII format, and Python then cannot decode the message
         raise ConfigError(
             f"{spec.display}: the date_format {spec.date_format!r} in the manifest is not a "
             "usable date format; write it with directives such as %d, %m, %Y, %b "
@@ -140,9 +141,9 @@ def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         _load_file(con, spec, raw, loaders[kind], file_sha256(spec.path), None)
     run = manifest.run
     for spec, _ in sources:
-        digest = file_sha256(spec.path) if spec.path.is_file() else None
-        raw = _read(spec)
-        duplicate_of = seen_hashes.get(digest) if digest else None
+        raw = _read(spec)  # a file that is missing or unreadable stops the run here
+        digest = file_sha256(spec.path)
+        duplicate_of = seen_hashes.get(digest)
         if duplicate_of is not None:
             _record_file(con, spec, digest, duplicate_of,
                          rows_in=raw.table.num_rows + len(raw.ragged_rows))
@@ -207,7 +208,11 @@ def _select_list(spec: _Table, columns: dict[str, str]) -> str:
         if field in DATE_FIELDS:
             fmt = _literal(spec.date_format)
             parts.append(f"{text} AS {field}_text")
-            parts.append(f"CAST(try_strptime({text}, '{fmt}') AS DATE) AS {field}")
+            # DuckDB's strptime takes "infinity", "-infinity" and "epoch" in any format;
+            # a date in a declared format has digits.
+            parsed = f"try_strptime({text}, '{fmt}')"
+            parts.append(f"CAST(CASE WHEN regexp_matches({text}, '[0-9]') AND "
+                         f"isfinite({parsed}) THEN {parsed} END AS DATE) AS {field}")
         else:
             parts.append(f"{text} AS {field}")
     return ",\n  ".join(parts)
@@ -275,8 +280,9 @@ def _record_file(con, spec: _Table, digest: str | None, duplicate_of: str | None
         return
     rejected = con.execute("SELECT count(*) FROM rejects WHERE file = ?",
                            [spec.display]).fetchall()[0][0]
-    dates = "contact_date" if _kind(spec) == "records" else (
-        "start_date" if _kind(spec) == "residences" else None)
+    # The date range of an agency file (its contact dates). Not of register files: the
+    # latest residence start is often a newborn's birth date, and run.duckdb holds none.
+    dates = "contact_date" if _kind(spec) == "records" else None
     first, last, unreadable = con.execute(
         f"SELECT {f'min({dates}), max({dates})' if dates else 'NULL, NULL'}, "
         f"{'count(*) FILTER (birth_date_text IS NOT NULL AND birth_date IS NULL)' if 'birth_date' in spec.fields else '0'} "

@@ -13,6 +13,8 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipeline.errors import DeliveryError
+from pipeline.errors import ConfigError, DeliveryError
 
 ROW = "__row"
+
+# Python's csv module refuses fields over 128 KiB by default; Arrow reads them, so must we.
+csv.field_size_limit(2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -42,15 +47,20 @@ def file_sha256(path: Path) -> str:
 def read_file(path: Path, display: str, *, delimiter: str = ",", encoding: str = "utf-8",
               date_format: str = "%Y-%m-%d", sheet: str | None = None) -> RawTable:
     """Read `path`; `display` is the name used in messages (the manifest's relative path)."""
-    if not path.is_file():
-        raise DeliveryError(f"{display}: the file does not exist (looked for {path})")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return RawTable(_with_rows(_read_parquet(path, display, date_format)))
-    if suffix in (".xlsx", ".xlsm"):
-        return RawTable(_with_rows(_read_xlsx(path, display, date_format, sheet)))
-    if suffix in (".csv", ".tsv", ".txt", ""):
-        return _read_csv(path, display, delimiter, encoding)
+    try:
+        if not path.is_file():
+            raise DeliveryError(f"{display}: the file does not exist (looked for {path})")
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            return RawTable(_with_rows(_read_parquet(path, display, date_format)))
+        if suffix in (".xlsx", ".xlsm"):
+            return RawTable(_with_rows(_read_xlsx(path, display, date_format, sheet)))
+        if suffix in (".csv", ".tsv", ".txt", ""):
+            _check_csv_settings(display, delimiter, encoding)
+            return _read_csv(path, display, delimiter, encoding)
+    except OSError as exc:  # no permission, a name too long for the file system, ...
+        raise DeliveryError(f"{display}: the file cannot be read ({exc.strerror or exc})"
+                            ) from None
     raise DeliveryError(f"{display}: files ending in {path.suffix!r} cannot be read; "
                         "deliver .csv, .xlsx or .parquet")
 
@@ -64,24 +74,69 @@ def _python_encoding(encoding: str) -> str:
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
-def _header(path: Path, display: str, delimiter: str, encoding: str) -> list[str]:
+def _check_csv_settings(display: str, delimiter: str, encoding: str) -> None:
+    """The manifest's delimiter and encoding must be usable before any byte is read."""
+    if len(delimiter) != 1 or delimiter in '\r\n"' or not (delimiter == "\t"
+                                                          or " " <= delimiter <= "~"):
+        raise ConfigError(f"{display}: the delimiter {delimiter!r} in the manifest cannot be used "
+                          "for csv; use one printable ASCII character such as \",\", \";\", "
+                          "\"|\" or a tab (\"\\t\")")
     try:
-        with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
-            header = next(csv.reader(fh, delimiter=delimiter), None)
-    except UnicodeDecodeError as exc:
-        raise DeliveryError(f"{display}: the header is not valid {encoding} text "
-                            f"(byte {exc.start}); check the encoding in the manifest") from None
-    if not header or all(not name.strip() for name in header):
-        raise DeliveryError(f"{display}: the file is empty (no header row)")
-    names = [name.strip() for name in header]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise DeliveryError(f"{display}: the header has the column(s) {duplicated} more than once")
+        io.TextIOWrapper(io.BytesIO(b""), encoding=_python_encoding(encoding))
+    except LookupError:
+        raise ConfigError(f"{display}: {encoding!r} in the manifest is not a text encoding; use "
+                          "for example utf-8 or cp1252") from None
+
+
+def _names(raw_names: list[str], display: str) -> list[str]:
+    """Column names as used downstream: an empty name (a merged or blank header cell, a
+    trailing delimiter) becomes "(column N without a name)", which cannot be mapped.
+    Messages give positions, not names: a file without a header row has data there."""
+    names = [name or f"(column {index} without a name)"
+             for index, name in enumerate(raw_names, start=1)]
+    if ROW in names:
+        raise DeliveryError(f"{display}: column {names.index(ROW) + 1} is named {ROW!r}, a name "
+                            "mpg reserves for row numbers; rename that column")
+    first: dict[str, int] = {}
+    for index, name in enumerate(names, start=1):
+        if name in first:
+            raise DeliveryError(f"{display}: columns {first[name]} and {index} of the header row "
+                                "have the same name; give every column its own name")
+        first[name] = index
     return names
 
 
+def _header(path: Path, display: str, delimiter: str, encoding: str) -> tuple[list[str], int]:
+    """The header's column names, and how many lines of the file it takes (a quoted name
+    may hold a line break: Excel writes multi-line header cells so)."""
+    try:
+        with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            header = next(reader, None)
+            lines = reader.line_num
+    except UnicodeError:
+        raise DeliveryError(_encoding_message(display, encoding)) from None
+    except csv.Error:
+        raise DeliveryError(f"{display}: the header row cannot be read as csv with delimiter "
+                            f"{delimiter!r}; check the delimiter and the quotes") from None
+    if not header or all(not name.strip() for name in header):
+        raise DeliveryError(f"{display}: the file is empty (no header row)")
+    return _names([name.strip() for name in header], display), lines
+
+
+def _encoding_message(display: str, encoding: str) -> str:
+    return (f"{display}: the file is not valid {encoding} text; check the encoding in the "
+            "manifest (e.g. cp1252 for Windows exports)")
+
+
 def _read_csv(path: Path, display: str, delimiter: str, encoding: str) -> RawTable:
-    names = _header(path, display, delimiter, encoding)
+    names, header_lines = _header(path, display, delimiter, encoding)
+    if header_lines != 1:
+        # Arrow's skip_rows skips lines, not quoted rows: it would read the rest of a
+        # multi-line header as a first data row.
+        raw = _read_csv_slowly(path, display, delimiter, encoding, names)
+        _check_quotes_closed(path, display, delimiter, encoding, raw)
+        return raw
     ragged: list[object] = []
     try:
         table = pacsv.read_csv(
@@ -97,16 +152,35 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str) -> RawTab
                 strings_can_be_null=True, quoted_strings_can_be_null=True,
                 null_values=[""]),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        text = str(exc)
-        if "UTF8" in text or "decode" in text or isinstance(exc, UnicodeDecodeError):
-            raise DeliveryError(f"{display}: the file is not valid {encoding} text; check the "
-                                "encoding in the manifest (e.g. cp1252 for Windows exports)") from None
-        raise DeliveryError(f"{display}: the file cannot be read as csv with delimiter "
-                            f"{delimiter!r}: {text.splitlines()[0][:200]}") from None
-    if not ragged:
-        return RawTable(_with_rows(table))
-    return _read_csv_slowly(path, display, delimiter, encoding, names)
+    except (pa.ArrowInvalid, UnicodeError):
+        # Python's csv module decides: a header-only file without a final line break, a
+        # value larger than a block, bad bytes (its message names no value, Arrow's may).
+        raw = _read_csv_slowly(path, display, delimiter, encoding, names)
+    else:
+        raw = (RawTable(_with_rows(table)) if not ragged
+               else _read_csv_slowly(path, display, delimiter, encoding, names))
+    _check_quotes_closed(path, display, delimiter, encoding, raw)
+    return raw
+
+
+def _check_quotes_closed(path: Path, display: str, delimiter: str, encoding: str,
+                         raw: RawTable) -> None:
+    """A quote that opens a value and is never closed makes the rest of the file one value:
+    the rows after it would vanish into it. That is a file error, not a reject."""
+    table = raw.table
+    multiline = [name for name in table.column_names if name != ROW and pc.any(
+        pc.match_substring_regex(table.column(name), "[\r\n]")).as_py()]
+    if not multiline and not raw.ragged_rows:
+        return  # a quote left open swallows a line break into a value or a ragged row
+    with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
+        text = fh.read()
+    field_start = f"(?:\\A|(?<=[{re.escape(delimiter)}\\r\\n]))"
+    for match in re.finditer(field_start + '"[^"]*(?:""[^"]*)*("?)', text):
+        if not match.group(1):
+            last = max([*table.column(ROW).to_pylist(), *raw.ragged_rows], default=0)
+            raise DeliveryError(
+                f"{display}: a quoted value in row {last} is never closed, so every line after "
+                "it would be read into that one value; check the quotes in that row")
 
 
 def _read_csv_slowly(path: Path, display: str, delimiter: str, encoding: str,
@@ -115,20 +189,27 @@ def _read_csv_slowly(path: Path, display: str, delimiter: str, encoding: str,
     columns: list[list[str | None]] = [[] for _ in names]
     rows: list[int] = []
     ragged: list[int] = []
-    with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        next(reader)
-        number = 0
-        for fields in reader:
-            if not fields:
-                continue  # a blank line is not a row, as in the fast path
-            number += 1
-            if len(fields) != len(names):
-                ragged.append(number)
-                continue
-            rows.append(number)
-            for column, value in zip(columns, fields):
-                column.append(value if value != "" else None)
+    number = 0
+    try:
+        with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader, None)
+            for fields in reader:
+                if not fields:
+                    continue  # a blank line is not a row, as in the fast path
+                number += 1
+                if len(fields) != len(names):
+                    ragged.append(number)
+                    continue
+                rows.append(number)
+                for column, value in zip(columns, fields):
+                    column.append(value if value != "" else None)
+    except UnicodeError:
+        raise DeliveryError(_encoding_message(display, encoding)) from None
+    except csv.Error:
+        raise DeliveryError(f"{display}: the file cannot be read as csv with delimiter "
+                            f"{delimiter!r} (after row {number}); check the delimiter and the "
+                            "quotes") from None
     arrays = {name: pa.array(col, pa.string()) for name, col in zip(names, columns)}
     arrays[ROW] = pa.array(rows, pa.int64())
     return RawTable(pa.table(arrays), tuple(ragged))
@@ -154,53 +235,92 @@ def _read_xlsx(path: Path, display: str, date_format: str, sheet: str | None) ->
         raise DeliveryError(f"{display}: the file is not a readable xlsx workbook "
                             f"({type(exc).__name__})") from None
     try:
-        if sheet is not None and sheet not in book.sheetnames:
+        sheets = {ws.title: ws for ws in book.worksheets}  # chart sheets hold no rows
+        if sheet is not None and sheet not in sheets:
             raise DeliveryError(f"{display}: the workbook has no sheet {sheet!r}; it has "
-                                f"{book.sheetnames}")
-        rows = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise DeliveryError(f"{display}: the sheet is empty (no header row)")
-        names = [str(h).strip() if h is not None else "" for h in header]
-        columns: list[list[str | None]] = [[] for _ in names]
-        for values in rows:
-            cells = [_cell_text(v, date_format) for v in values]
-            if all(c is None for c in cells):
-                continue  # formatting leaves empty rows at the end of sheets
-            cells = (cells + [None] * len(names))[: len(names)]
-            for column, cell in zip(columns, cells):
-                column.append(cell)
+                                f"{list(sheets)}")
+        if not sheets:
+            raise DeliveryError(f"{display}: the workbook has no worksheet")
+        try:
+            rows = (sheets[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
+            header = next(rows, None)
+            body: list[list[str | None]] = []
+            for values in rows:
+                cells = [_cell_text(v, date_format) for v in values]
+                if all(c is None for c in cells):
+                    continue  # formatting leaves empty rows at the end of sheets
+                body.append(cells)
+        except DeliveryError:
+            raise
+        except Exception as exc:  # a damaged sheet: openpyxl raises many kinds
+            raise DeliveryError(f"{display}: the sheet cannot be read ({type(exc).__name__})"
+                                ) from None
     finally:
         book.close()
-    # A merged or empty header cell has no name; such a column cannot be mapped.
-    arrays = {}
-    for index, name in enumerate(names):
-        arrays[name or f"(column {index + 1} without a name)"] = pa.array(columns[index], pa.string())
-    return pa.table(arrays)
+    if header is None or all(h is None or not str(h).strip() for h in header):
+        raise DeliveryError(f"{display}: the sheet is empty (no header row)")
+    # A merged or empty header cell has no name; such a column cannot be mapped. A value
+    # beyond the last header cell keeps a column too: nothing is cut off.
+    width = max([len(header), *(len(cells) for cells in body)])
+    raw_names = [str(h).strip() if h is not None else "" for h in header]
+    names = _names(raw_names + [""] * (width - len(raw_names)), display)
+    columns: list[list[str | None]] = [[] for _ in names]
+    for cells in body:
+        cells = cells + [None] * (width - len(cells))
+        for column, cell in zip(columns, cells):
+            column.append(cell)
+    return pa.table({name: pa.array(column, pa.string()) for name, column in zip(names, columns)})
+
+
+def _strftime(con, column: pa.ChunkedArray, date_format: str) -> pa.ChunkedArray:
+    """Native dates as text in the file's date format, written by DuckDB: the engine that
+    parses them back, so every format it accepts round-trips (Arrow's strftime does not
+    know %-d or %f)."""
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        column = pc.local_timestamp(column)  # the wall-clock date where it was recorded
+    con.register("native_dates", pa.table({"v": column}))
+    try:
+        return con.sql("SELECT strftime(v, $fmt) AS v FROM native_dates",
+                       params={"fmt": date_format}).to_arrow_table().column("v").cast(pa.string())
+    finally:
+        con.unregister("native_dates")
 
 
 def _read_parquet(path: Path, display: str, date_format: str) -> pa.Table:
+    import duckdb
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
     except Exception:
         raise DeliveryError(f"{display}: the file is not a readable parquet file") from None
+    _names(list(table.column_names), display)
     columns = {}
-    for name, column in zip(table.column_names, table.columns):
-        kind = column.type
-        if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
-            columns[name] = pc.strftime(column, format=date_format)
-        elif pa.types.is_floating(kind):
-            # Integers stored as floats (a pandas habit with missing values) lose the ".0".
-            columns[name] = pa.chunked_array(
-                [pa.array([_cell_text(v, date_format) for v in chunk.to_pylist()], pa.string())
-                 for chunk in column.chunks], pa.string())
-        elif (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-              or pa.types.is_integer(kind) or pa.types.is_boolean(kind)
-              or pa.types.is_decimal(kind) or pa.types.is_dictionary(kind)):
-            columns[name] = pc.cast(column, pa.string())
-        else:
-            raise DeliveryError(f"{display}: column {name!r} has type {kind}; expected text, "
-                                "numbers or dates")
+    con = duckdb.connect(config={"threads": 1})  # writes native dates as text
+    try:
+        for name, column in zip(table.column_names, table.columns):
+            columns[name] = _parquet_text(con, display, name, column, date_format)
+    finally:
+        con.close()
     return pa.table(columns) if columns else pa.table({})
+
+
+def _parquet_text(con, display: str, name: str, column: pa.ChunkedArray,
+                  date_format: str) -> pa.ChunkedArray:
+    kind = column.type
+    if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        return _strftime(con, column, date_format)
+    if pa.types.is_null(kind):
+        # A column with no value at all (pandas writes an all-None column so).
+        return pa.chunked_array([pa.nulls(len(column), pa.string())])
+    if pa.types.is_floating(kind):
+        # Integers stored as floats (a pandas habit with missing values) lose the ".0".
+        return pa.chunked_array(
+            [pa.array([_cell_text(v, date_format) for v in chunk.to_pylist()], pa.string())
+             for chunk in column.chunks], pa.string())
+    if (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_decimal(kind) or pa.types.is_dictionary(kind)):
+        return pc.cast(column, pa.string())
+    raise DeliveryError(f"{display}: column {name!r} has type {kind}; expected text, "
+                        "numbers or dates")
