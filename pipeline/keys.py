@@ -19,6 +19,7 @@ KEY_ENV = "MPG_PSEUDONYM_KEY"
 KEY_FILE_ENV = "MPG_PSEUDONYM_KEY_FILE"
 # Only for the synthetic city: it protects nothing and says so in its name.
 DEMO_KEY = b"mpg-demo-key-synthetic-data-only"
+MIN_KEY_LENGTH = 16
 
 
 def resolve_key(key_file: Path | None = None, demo: bool = False) -> bytes:
@@ -30,18 +31,23 @@ def resolve_key(key_file: Path | None = None, demo: bool = False) -> bytes:
         except OSError as exc:
             raise UsageError(f"The pseudonym key file {key_file} cannot be read: "
                              f"{exc.strerror}") from None
-        if len(key) < 16:
-            raise UsageError(f"The pseudonym key file {key_file} holds fewer than 16 "
-                             "characters; use a long random key (mpg key --new FILE makes one)")
-        return key
+        return _long_enough(key, f"The pseudonym key file {key_file}")
     if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode()
+        return _long_enough(os.environ[KEY_ENV].encode(), KEY_ENV)
     if demo:
         return DEMO_KEY
     raise UsageError(
         "No pseudonym key. A run writes keyed pseudonyms, so it needs the bureau's secret key: "
         f"set {KEY_ENV} (or {KEY_FILE_ENV}, or pass --key-file FILE). "
         "`mpg key --new FILE` makes a new key. Use --demo for synthetic data only.")
+
+
+def _long_enough(key: bytes, where: str) -> bytes:
+    # A short key can be guessed, and with it every pseudonym traced back.
+    if len(key) < MIN_KEY_LENGTH:
+        raise UsageError(f"{where} holds fewer than {MIN_KEY_LENGTH} characters; use a long "
+                         "random key (`mpg key --new FILE` makes one)")
+    return key
 
 
 def new_key() -> str:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from builder import Delivery  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_KEY = b"test-key"
+TEST_KEY = b"test-key-not-secret-0001"
 
 
 def example_dir() -> Path | None:

@@ -580,3 +580,16 @@ def test_the_console_script_run_and_publication_hold_no_personal_data(tmp_path: 
     hits, _ = scan_folder(run["out"], run["values"])
     pub_hits, _ = scan_folder(run["pub"], run["values"])
     assert not hits and not pub_hits, (hits + pub_hits)[:40]
+
+
+def test_a_short_key_in_the_environment_is_refused(monkeypatch):
+    """A short key can be guessed; the environment variable is held to the key file's rule."""
+    from pipeline.errors import UsageError
+    from pipeline.keys import KEY_ENV, KEY_FILE_ENV, MIN_KEY_LENGTH, resolve_key
+
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv(KEY_ENV, "k" * (MIN_KEY_LENGTH - 1))
+    with pytest.raises(UsageError, match=KEY_ENV):
+        resolve_key()
+    monkeypatch.setenv(KEY_ENV, "k" * MIN_KEY_LENGTH)
+    assert resolve_key() == b"k" * MIN_KEY_LENGTH
