@@ -126,21 +126,22 @@ def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     """Load the register and every agency source of `ctx.manifest`."""
     manifest = ctx.manifest
     con.execute(SCHEMA)
-    sources = [(_source_table(manifest, s), None) for s in manifest.source]
-    for spec, _ in sources:
+    sources = [_source_table(manifest, s) for s in manifest.source]
+    for spec in sources:
         _check_date_format(con, spec)
     # The register is read before anything is loaded; a source file that cannot be read
     # stops the run when its turn comes (everything is still in the staging folder).
-    register = [(kind, spec, _read(spec)) for kind, spec in _register_tables(manifest)]
+    register = [(kind, spec, _read(spec), file_sha256(spec.path))
+                for kind, spec in _register_tables(manifest)]
     seen_hashes: dict[str, str] = {}
-    for _, spec, raw in register:
-        seen_hashes.setdefault(file_sha256(spec.path), spec.display)
+    for _, spec, _, digest in register:
+        seen_hashes.setdefault(digest, spec.display)
     loaders = {"persons": _load_persons, "residences": _load_residences,
                "neighbourhoods": _load_neighbourhoods}
-    for kind, spec, raw in register:
-        _load_file(con, spec, raw, loaders[kind], file_sha256(spec.path), None)
+    for kind, spec, raw, digest in register:
+        _load_file(con, spec, raw, loaders[kind], digest)
     run = manifest.run
-    for spec, _ in sources:
+    for spec in sources:
         raw = _read(spec)  # a file that is missing or unreadable stops the run here
         digest = file_sha256(spec.path)
         duplicate_of = seen_hashes.get(digest)
@@ -151,7 +152,7 @@ def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         seen_hashes[digest] = spec.display
         _load_file(con, spec, raw,
                    lambda c, s, cols: _load_records(c, s, cols, run.window_start, run.window_end),
-                   digest, None)
+                   digest)
     return ["ident.register_persons", "ident.register_residences", "ident.records",
             "neighbourhoods", "rejects", "source_files"]
 
@@ -240,7 +241,7 @@ def _reason_sql(spec: _Table, key: str | None) -> str:
     return "NULLIF(concat_ws('; ', " + ", ".join(checks) + "), '')"
 
 
-def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str, duplicate_of) -> None:
+def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str) -> None:
     columns = _aliases(raw.table.column_names)
     con.register("raw_file", raw.table.rename_columns(list(columns.values())))
     try:
@@ -260,7 +261,7 @@ def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str, duplicate_
                              for row in raw.ragged_rows])
         loader(con, spec, columns)
         rows_in = raw.table.num_rows + len(raw.ragged_rows)
-        _record_file(con, spec, digest, duplicate_of, rows_in=rows_in)
+        _record_file(con, spec, digest, None, rows_in=rows_in)
     finally:
         con.unregister("raw_file")
         con.execute("DROP TABLE IF EXISTS parsed")
