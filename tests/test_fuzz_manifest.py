@@ -221,16 +221,21 @@ def assert_outcome(manifest: Path) -> None:
             assert f["rows_in"] == f["rows_loaded"] + f["rows_rejected"], f
 
 
+def write_mutated_delivery(folder: Path, mutations) -> Path:
+    """A valid delivery in `folder` whose manifest carries `mutations`; its path."""
+    manifest = write_delivery(folder / "delivery")
+    data = valid_manifest()
+    for m in mutations:
+        apply(data, m)
+    manifest.write_text(toml_document(data), encoding="utf-8")
+    return manifest
+
+
 @FUZZ
 @given(mutations=st.lists(mutation(), min_size=1, max_size=3))
 def test_any_broken_manifest_is_a_config_or_delivery_error(mutations):
     with tempfile.TemporaryDirectory() as tmp:
-        manifest = write_delivery(Path(tmp) / "delivery")
-        data = valid_manifest()
-        for m in mutations:
-            apply(data, m)
-        manifest.write_text(toml_document(data), encoding="utf-8")
-        assert_outcome(manifest)
+        assert_outcome(write_mutated_delivery(Path(tmp), mutations))
 
 
 @FUZZ
@@ -343,11 +348,7 @@ def test_cli_validate_any_broken_manifest_exits_0_or_1_without_a_traceback(mutat
     from cli import app
 
     with tempfile.TemporaryDirectory() as tmp:
-        manifest = write_delivery(Path(tmp) / "delivery")
-        data = valid_manifest()
-        for m in mutations:
-            apply(data, m)
-        manifest.write_text(toml_document(data), encoding="utf-8")
+        manifest = write_mutated_delivery(Path(tmp), mutations)
         result = CliRunner().invoke(app, ["validate", str(manifest)],
                                     env={"MPG_DEBUG": None, "COLUMNS": "200"})
         assert result.exit_code in (0, 1), (result.exit_code, result.output)
