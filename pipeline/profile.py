@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.context import RunContext
-from pipeline.select import _in_list
+from pipeline.select import sql_in_list
 
 
 def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
@@ -21,7 +21,7 @@ def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         WITH bijstand AS (
             SELECT DISTINCT m.household_key
             FROM records r JOIN memberships m USING (person_key)
-            WHERE r.agency IN {_in_list(rules.bijstand_sources)} AND r.in_window)
+            WHERE r.agency IN {sql_in_list(rules.bijstand_sources)} AND r.in_window)
         SELECT c.household_key, c.category, h.neighbourhood_code, h.n_adults, h.n_children,
                c.agencies, b.household_key IS NOT NULL AS bijstand,
                CAST(c.match_probability_min AS DOUBLE) AS match_probability_min, h.household_type

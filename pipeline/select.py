@@ -16,7 +16,7 @@ from pipeline.config import Rules
 from pipeline.context import RunContext
 
 
-def _in_list(codes) -> str:
+def sql_in_list(codes) -> str:
     return "(" + ", ".join(f"'{c.value}'" for c in codes) + ")" if codes else "(NULL)"
 
 
@@ -53,11 +53,11 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         CREATE OR REPLACE TABLE household_categories AS
         WITH signals AS (
             SELECT household_key,
-                   bool_or(source IN {_in_list(rules.bib_sources)}) AS has_bib,
-                   bool_or(source IN {_in_list(rules.zorgnetwerk_sources)}) AS has_zorgnetwerk,
-                   min(match_probability) FILTER (source IN {_in_list(rules.bib_sources)})
+                   bool_or(source IN {sql_in_list(rules.bib_sources)}) AS has_bib,
+                   bool_or(source IN {sql_in_list(rules.zorgnetwerk_sources)}) AS has_zorgnetwerk,
+                   min(match_probability) FILTER (source IN {sql_in_list(rules.bib_sources)})
                        AS bib_probability,
-                   min(match_probability) FILTER (source IN {_in_list(rules.zorgnetwerk_sources)})
+                   min(match_probability) FILTER (source IN {sql_in_list(rules.zorgnetwerk_sources)})
                        AS zorgnetwerk_probability
             FROM household_records GROUP BY household_key),
         agencies AS (
@@ -79,7 +79,7 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     con.execute(f"""
         CREATE OR REPLACE TABLE record_outcomes AS
         SELECT r.record_key, r.agency,
-               CASE WHEN r.agency IN {_in_list(rules.bijstand_sources)} THEN 'profile_source'
+               CASE WHEN r.agency IN {sql_in_list(rules.bijstand_sources)} THEN 'profile_source'
                     WHEN NOT r.in_window THEN 'outside_window'
                     WHEN r.is_anonymous THEN 'anonymous_zorgnetwerk'
                     WHEN r.person_key IS NULL THEN 'unlinked_records'
