@@ -11,12 +11,16 @@ Passes run in order; a record decided by one pass is not looked at by the next:
                     there is none, the surname)                         match_key "bsn"
   name_dob_address  surname + birth date + the address the person had
                     on the record's contact date, exactly one person   "name_dob_address"
-  probabilistic     Splink; best candidate above `threshold` and at
-                    least `min_margin` bits above the second best      "probabilistic"
+  probabilistic     Splink; best candidate whose match_probability
+                    (weighed against the record's other candidates,
+                    see linkage.probabilistic) is at least `threshold`
+                    and whose weight is `min_margin` bits above the
+                    second best                                         "probabilistic"
 A pair reviewed as "non_match" is never linked by any pass. A deterministic pass that
 finds more than one person links nothing: the record goes on to the next pass.
 An unlinked record has person_id NULL and match_key NULL (no candidate at all),
-"below_threshold", "ambiguous" (best candidate not `min_margin` above the next) or
+"below_threshold", "ambiguous" (the best candidate would pass on its own, but others fit
+the record too) or
 "rejected_in_review", with the best candidate's probability as match_probability.
 
 Linkage quality figures (no identifying values) go to `ctx.metrics["link"]`.

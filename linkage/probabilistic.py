@@ -5,10 +5,18 @@ Every Splink table holds names and dates, so Splink works inside the `ident` dat
 at WARNING and its messages carry no values; exceptions from Splink are re-raised without
 the SQL (which could quote a value).
 
-Writes `ident.link_scores` (record_key, person_id, match_weight, match_probability, rank,
-weight_margin = weight above the next candidate, NULL for the last; and the gamma_* level
-of each comparison): the scored candidate pairs, which
+Writes `ident.link_scores` (record_key, person_id, match_weight, pair_probability,
+match_probability, rank, weight_margin = weight above the next candidate, NULL for the last;
+and the gamma_* level of each comparison): the scored candidate pairs, which
 `linkage.tune` reads to draw threshold curves and pick pairs for clerical review.
+
+`pair_probability` is Splink's: the pair judged on its own, as if every other register person
+might still agree with the record just as well. `match_probability` also weighs what the rest
+of the register showed: the record names one person, or nobody in the register (a share
+1 - expected_link_rate of records), so a candidate's probability is its odds over the odds of
+all the record's candidates plus that "nobody" (see `candidate_probability_sql`). A record
+whose name, without birth date or address, fits exactly one register person gets a high
+probability; the same record fitting two namesakes gets at most one half for each.
 """
 from __future__ import annotations
 
@@ -135,7 +143,8 @@ def score(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
         n_records, n_persons = _input_tables(con)
         if not n_records or not n_persons:
             con.execute(f"""CREATE OR REPLACE TABLE {SCORES} (record_key BIGINT,
-                person_id VARCHAR, match_weight DOUBLE, match_probability DOUBLE,
+                person_id VARCHAR, match_weight DOUBLE, pair_probability DOUBLE,
+                match_probability DOUBLE,
                 rank BIGINT, weight_margin DOUBLE)""")
             return {"trained": False, "reason": "nothing to compare"}
         apis = []
@@ -158,7 +167,7 @@ def score(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
             floor = probability_to_weight(min(settings.threshold, 0.5)) - settings.min_margin
             predictions = linker.inference.predict(threshold_match_weight=floor,
                                                    warning_mode="never")
-            _store_scores(con, predictions.physical_name)
+            _store_scores(con, predictions.physical_name, settings)
         except Exception as exc:  # Splink's messages may quote SQL with values: drop them
             raise LinkageError(f"the probabilistic linkage (Splink) failed: "
                                f"{type(exc).__name__}") from (exc if _DEBUG else None)
@@ -171,7 +180,22 @@ def score(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
         return {**facts, "records": n_records, "persons": n_persons}
 
 
-def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str) -> None:
+def candidate_probability_sql(expected_link_rate: float) -> str:
+    """P(this candidate is the record's person | all its candidates), as SQL over rows that
+    carry match_weight (bits, prior included) and best_weight (the record's highest).
+
+    The record names one register person (prior expected_link_rate, spread evenly) or none.
+    With o_k = 2^w_k the posterior odds Splink gives candidate k on its own, the candidate's
+    probability is o_j / ((1 - expected_link_rate) + sum_k o_k): the other register persons
+    are judged too, and those Splink did not score agree too little to count. Computed
+    relative to the record's best weight so that 2^w neither overflows nor underflows."""
+    return (f"pow(2.0, match_weight - best_weight) / ("
+            f"{1.0 - expected_link_rate!r} * pow(2.0, -best_weight) + "
+            f"sum(pow(2.0, match_weight - best_weight)) OVER (PARTITION BY record_key))")
+
+
+def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str,
+                  settings: LinkageSettings) -> None:
     """Orient each pair as record -> person, rank a record's candidates by weight."""
     columns = [c for (c,) in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = 'ident' "
@@ -185,14 +209,19 @@ def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str) -> None:
                         AS BIGINT) AS record_key,
                    CASE WHEN source_dataset_l = '{RECORDS}' THEN uid_r ELSE uid_l END
                        AS person_id,
-                   match_weight, match_probability{gamma_sql}
-            FROM ident."{predictions}")
-        SELECT *, row_number() OVER (PARTITION BY record_key
-                                     ORDER BY match_weight DESC, person_id) AS rank,
+                   match_weight, match_probability AS pair_probability{gamma_sql}
+            FROM ident."{predictions}"),
+        weighed AS (
+            SELECT *, max(match_weight) OVER (PARTITION BY record_key) AS best_weight
+            FROM oriented)
+        SELECT record_key, person_id, match_weight, pair_probability,
+               {candidate_probability_sql(settings.expected_link_rate)} AS match_probability,
+               row_number() OVER (PARTITION BY record_key
+                                  ORDER BY match_weight DESC, person_id) AS rank,
                match_weight - lead(match_weight) OVER (
                    PARTITION BY record_key ORDER BY match_weight DESC, person_id)
-                   AS weight_margin
-        FROM oriented
+                   AS weight_margin{gamma_sql}
+        FROM weighed
     """)
 
 
@@ -233,15 +262,17 @@ def probabilistic_pass(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSet
         SELECT record_key, person_id, match_probability, 'probabilistic'
         FROM ({select_links(con, settings, decided, vetoes)})
     """)
-    # Why a scored record stayed unlinked: every candidate was rejected in review, the best
-    # one was too weak, or it was too close to the next one.
+    # Why a scored record stayed unlinked: every candidate was rejected in review; the best
+    # one was strong enough on its own but others fit the record too (ambiguous); or the best
+    # one was too weak even on its own.
     best = f"""(
         SELECT s.record_key,
                max(s.match_probability) FILTER (WHERE v.record_key IS NULL) AS best_probability,
                CASE WHEN count(*) FILTER (WHERE v.record_key IS NULL) = 0
                         THEN 'rejected_in_review'
-                    WHEN max(s.match_probability) FILTER (WHERE v.record_key IS NULL)
-                         >= {settings.threshold} THEN 'ambiguous'
+                    WHEN max(greatest(s.match_probability, s.pair_probability))
+                             FILTER (WHERE v.record_key IS NULL) >= {settings.threshold}
+                        THEN 'ambiguous'
                     ELSE 'below_threshold' END AS unlinked_reason
         FROM {SCORES} s LEFT JOIN {vetoes} v USING (record_key, person_id)
         GROUP BY s.record_key)"""

@@ -233,19 +233,24 @@ def write_clerical_review(con: duckdb.DuckDBPyConnection, settings, path: Path,
     threshold_weight = math.log2(settings.threshold / (1 - settings.threshold))
     rows = con.execute(f"""
         WITH candidates AS (
-            SELECT s.record_key, s.person_id, s.match_weight, s.match_probability, s.rank,
-                   s.weight_margin
+            SELECT s.record_key, s.person_id, s.match_weight, s.match_probability,
+                   s.pair_probability, s.rank, s.weight_margin,
+                   -- the decision is taken on match_probability: its distance in bits
+                   log2(least(greatest(s.match_probability, 1e-12), 1 - 1e-12)
+                        / (1 - least(greatest(s.match_probability, 1e-12), 1 - 1e-12)))
+                       AS decision_weight
             FROM {SCORES} s
             JOIN ident.links l USING (record_key)
             WHERE (l.match_key IS NULL OR l.match_key NOT IN {DETERMINISTIC_KEYS})
               AND (s.rank = 1 OR (s.rank = 2 AND s.match_weight >= {threshold_weight}
                                                                   - {settings.min_margin}))),
         nearest AS (
-            SELECT record_key, min(abs(match_weight - {threshold_weight})) AS distance
+            SELECT record_key, min(abs(decision_weight - {threshold_weight})) AS distance
             FROM candidates WHERE rank = 1 GROUP BY record_key
             ORDER BY distance, record_key LIMIT {int(n_pairs)})
         SELECT r.agency, r.file, r.record_id, c.person_id,
                round(c.match_probability, 6) AS match_probability,
+               round(c.pair_probability, 6) AS pair_probability,
                round(c.match_weight, 3) AS match_weight, c.rank AS candidate_rank,
                (l.person_id IS NOT DISTINCT FROM c.person_id) AS linked_now,
                rec.surname AS record_surname, rec.prefix AS record_prefix,

@@ -327,6 +327,39 @@ def test_probabilistic_pass_links_variants_and_keeps_look_alikes_apart(tmp_path)
     assert (tmp_path / "out" / "linkage_model.json").exists()
 
 
+def test_candidate_probability_weighs_a_candidate_against_the_others_and_nobody():
+    from linkage.probabilistic import candidate_probability_sql
+    con = duckdb.connect()
+    # record 1: one candidate at odds 1 (weight 0); 2: two at odds 1; 3: odds 2^20 and 2^6
+    con.execute("""CREATE TABLE s AS SELECT * FROM (VALUES (1, 'a', 0.0), (2, 'a', 0.0),
+                   (2, 'b', 0.0), (3, 'a', 20.0), (3, 'b', 6.0)) t(record_key, id, match_weight)""")
+    got = {(k, i): p for k, i, p in con.execute(f"""
+        SELECT record_key, id, {candidate_probability_sql(0.95)}
+        FROM (SELECT *, max(match_weight) OVER (PARTITION BY record_key) AS best_weight FROM s)
+        """).fetchall()}
+    assert got[(1, "a")] == pytest.approx(1 / 1.05)  # Splink alone would say 0.5
+    assert got[(2, "a")] == got[(2, "b")] == pytest.approx(1 / 2.05)
+    assert got[(3, "a")] == pytest.approx(2 ** 20 / (0.05 + 2 ** 20 + 2 ** 6))
+    assert got[(3, "a")] + got[(3, "b")] < 1  # what is left is "nobody in the register"
+
+
+def test_a_name_alone_links_when_one_person_bears_it_and_not_when_two_do(tmp_path):
+    records = [
+        dict(surname="Ozturk", given_names="Ayse"),            # one Ayşe Öztürk: P6
+        dict(surname="Jansen", given_names="Pieter"),          # two Pieter Jansens: nobody
+    ]
+    con = make_db(FAMILY, FAMILY_RESIDENCES, records)
+    got = run(con, ctx_for(tmp_path))
+    assert got["R1"] == ("P6", "probabilistic")
+    assert got["R2"][0] is None
+    scores = con.execute("""SELECT r.record_id, s.pair_probability, s.match_probability
+        FROM ident.link_scores s JOIN ident.records r USING (record_key)
+        WHERE s.rank = 1 ORDER BY r.record_id""").fetchall()
+    (_, pair_1, candidate_1), (_, pair_2, candidate_2) = scores
+    assert pair_1 < 0.9 <= candidate_1  # Splink alone would not have linked it
+    assert candidate_2 < 0.5  # the two Pieter Jansens share the record
+
+
 def test_splink_leaves_nothing_behind_and_restores_the_default_database(tmp_path):
     con = make_db(FAMILY, FAMILY_RESIDENCES, [dict(surname="Smit", given_names="Kees",
                                                    birth_date=D(1965, 3, 3))])
