@@ -1,8 +1,8 @@
 """Names and places the synthetic city draws from.
 
-Frequencies are rough but deliberately skewed: a few very common surnames (de Vries, Jansen,
-de Jong) so that different people share surname, given name and sometimes birth date, as in a
-real register. Origin groups follow the CBS codes used in the register extract.
+Frequencies are rough but shaped like a register's: a head of common surnames (de Vries,
+Jansen, de Jong, Yılmaz) so that different people share surname, given name and sometimes
+birth date, and a long tail of rare ones (SURNAME_TAILS) so that most names are held by few. Origin groups follow the CBS codes used in the register extract.
 """
 from __future__ import annotations
 
@@ -68,21 +68,97 @@ SURNAMES: dict[str, list[tuple[str, str, float]]] = {
     ],
 }
 
-# A long tail of northern surnames (Hofstra, Wierenga, Veenhuis, ...): real registers have
-# tens of thousands of surnames, so a city must not be made of 80 families. The tail takes
-# this share of Dutch-origin people, spread thin over root x suffix combinations.
-NL_TAIL_SHARE = 0.45
-NL_TAIL_ROOTS = [
-    "Hof", "Wier", "Zijl", "Bos", "Veen", "Dijk", "Kamp", "Holt", "Brink", "Meer", "Sloot",
-    "Wold", "Horn", "Lin", "Elz", "Hoek", "Kooi", "Nij", "Smed", "Tjal", "Wester", "Ooster",
-    "Noord", "Zuid", "Heem", "Groen", "Dam", "Molen", "Til", "Vel", "Sikk", "Douw", "Jell",
-    "Hett", "Roel", "Sieb", "Tamm", "Wieb", "Epp", "Harm", "Geert", "Klaas", "Pieter", "Jans",
-    "Hend", "Ald", "Bart", "Dirk", "Ebb", "Fokk", "Gerl", "Hidd", "Ids", "Jouk", "Lieuw",
-    "Menn", "Okk", "Popp", "Reit", "Sjoerd", "Tiet", "Uit", "Wals", "Ykem", "Zand", "Haak",
-    "Kuip", "Lok", "Mel", "Nien", "Oost", "Pols", "Raan", "Schol", "Stien", "Ter", "Vlie",
-]
-NL_TAIL_SUFFIXES = ["stra", "sma", "ma", "inga", "ema", "huis", "ink", "man", "ing", "enga",
-                    "ens", "sen", "ker", "hof", "kamp", "veld", "berg", "ga", "nga", "es"]
+# The long tail. Real registers hold tens of thousands of surnames: the Netherlands has
+# about 300,000 (Meertens Instituut), and its most common, de Jong, is carried by 0.5 % of
+# the population; the ten most common together by under 4 %. Turkish-, Moroccan-,
+# Surinamese- and Antillean-Dutch surnames are spread as thin (a surname law, a civil
+# registry or an indenture register gave families their own). A city drawn only from the
+# lists above would hold each name a hundred times over and make "Abdullahi Kowalski" a
+# name two strangers share, which no linker, however good, can tell apart; the tail keeps
+# the common names common (they are the hard cases) and makes the rest as rare as they are.
+# Per origin: the share of people with a tail surname, and the parts it is built from
+# (each tail surname joins one part of each list; "" leaves a part out).
+SURNAME_TAILS: dict[str, tuple[float, tuple[tuple[str, ...], ...]]] = {
+    "NL": (0.8, (
+        ("Hof", "Wier", "Zijl", "Bos", "Veen", "Dijk", "Kamp", "Holt", "Brink", "Meer",
+         "Sloot", "Wold", "Horn", "Lin", "Elz", "Hoek", "Kooi", "Nij", "Smed", "Tjal",
+         "Wester", "Ooster", "Noord", "Zuid", "Heem", "Groen", "Dam", "Molen", "Til", "Vel",
+         "Sikk", "Douw", "Jell", "Hett", "Roel", "Sieb", "Tamm", "Wieb", "Epp", "Harm",
+         "Geert", "Klaas", "Pieter", "Jans", "Hend", "Ald", "Bart", "Dirk", "Ebb", "Fokk",
+         "Gerl", "Hidd", "Ids", "Jouk", "Lieuw", "Menn", "Okk", "Popp", "Reit", "Sjoerd",
+         "Tiet", "Uit", "Wals", "Ykem", "Zand", "Haak", "Kuip", "Lok", "Mel", "Nien", "Oost",
+         "Pols", "Raan", "Schol", "Stien", "Ter", "Vlie",
+         "Ank", "Bolt", "Buit", "Diep", "Eek", "Feit", "Gaast", "Ham", "Hul", "Jip", "Keun",
+         "Lang", "Mars", "Nieuw", "Oud", "Plas", "Rijp", "Sand", "Slag", "Teun", "Vaart",
+         "Wijn", "Aaf", "Bouw", "Drent", "Eland", "Feddr", "Grev", "Hom", "Kort", "Leeuw",
+         "Mook", "Nobb", "Over", "Prak", "Rutg", "Scheep", "Tuin", "Vred", "Zwart"),
+        ("", "e", "er", "en", "el", "s", "k", "ter", "d", "h"),
+        ("stra", "sma", "ma", "inga", "ema", "huis", "ink", "man", "ing", "enga", "ens",
+         "sen", "ker", "hof", "kamp", "veld", "berg", "ga", "nga", "es"),
+    )),
+    "MA": (0.85, (
+        ("", "", "", "El ", "Ben ", "Ait ", "Abou "),
+        ("Haddad", "Amr", "Bouch", "Azark", "Marzouk", "Ouahab", "Kharb", "Jell", "Tahir",
+         "Bakk", "Idriss", "Hamd", "Mouss", "Yahy", "Rif", "Fass", "Ghazal", "Mekk", "Nass",
+         "Sadik", "Touns", "Wahb", "Zerk", "Lahc", "Achah", "Boukh", "Chakr", "Dahm", "Ferh",
+         "Guerr", "Ham", "Karr", "Maz", "Oujd", "Saf", "Abd", "Bell", "Charr", "Derk",
+         "Ennouh", "Fadl", "Habch", "Jabr", "Kass", "Loukil", "Mahj", "Nad", "Rach", "Slim",
+         "Talb"),
+        ("aoui", "ani", "i", "ouni", "ach", "ouchi", "ari", "iri", "ane", "ati", "ou"),
+    )),
+    "TR": (0.8, (
+        ("Ak", "Kara", "Öz", "Er", "Yıl", "Gül", "Tek", "Bay", "Ay", "Şen", "Uz", "Kay",
+         "Demir", "Çak", "Gök", "Tun", "Kılıç", "Bulut", "Duman", "Yurt", "Taş", "Kar",
+         "Sarı", "Ateş", "Bozk", "Cin", "Dur", "Ekin", "Fidan", "Genç", "Altın", "Baş",
+         "Çelik", "Doğru", "Eren", "Işık", "Koca", "Oral", "Sezer", "Ünal", "Acar", "Bilgin",
+         "Coşkun", "Deniz", "Ergün", "Güven", "Inan", "Karaca", "Metin", "Özkan", "Sağlam",
+         "Tür", "Uysal", "Yavuz", "Zengin", "Akın", "Bozkurt", "Dinç", "Elmas", "Kurtul"),
+        ("han", "soy", "kan", "can", "taş", "doğan", "demir", "ay", "türk", "el", "er",
+         "oğlu", "kaya", "yol", "göz", "baş", "ok", "tekin", "al", "men", "yiğit", "gün",
+         "ses", "kurt", "dağ"),
+    )),
+    "SR": (0.8, (
+        ("Ram", "Sew", "Jag", "Bal", "Gan", "Man", "Raj", "Kis", "Mah", "Ses", "Bhag", "Dew",
+         "Har", "Lach", "Mo", "Nan", "Pers", "Sit", "Bis", "Chot", "Ab", "Bud", "Dha", "Gir",
+         "Jan", "Kal", "Lal", "Mat", "Oedit", "Pah", "Rag", "Sard", "Tew", "Wah", "Ach",
+         "Baldew", "Chit", "Dool", "Ganga", "Hira", "Jhin", "Kanh", "Madho", "Nand", "Parb",
+         "Ramk", "Soek", "Tilak", "Wong"),
+        ("dien", "sing", "nath", "persad", "roep", "bali", "harie", "kisoen", "adhin", "lal",
+         "charan", "dat", "jit", "saran", "ai", "man", "ram", "oe", "doelan", "pal"),
+    )),
+    "ANT": (0.8, (
+        ("Mart", "Ros", "Cijnt", "Mad", "Jan", "Winkl", "Cro", "Stat", "Sill", "Dor", "Isen",
+         "Fel", "Mer", "Cor", "Pie", "Leo", "Vict", "Ant", "Berend", "Hernand", "Gir", "Kle",
+         "Ler", "Obisp", "Pauletti", "Quast", "Rich", "Sem", "Trin", "Zimm", "Alb", "Bern",
+         "Cas", "Dom", "Ell", "Flor", "Gom", "Hod", "Ign", "Juli", "Lop", "Mont", "Nicol",
+         "Ort", "Pin"),
+        ("ina", "aria", "je", "uro", "ga", "aar", "es", "ia", "é", "an", "ez", "ito", "sen",
+         "ida", "er", "ona", "ard", "ius"),
+    )),
+    "other": (0.85, (
+        ("Now", "Kowal", "Wiśniew", "Kamiń", "Lewand", "Zieliń", "Szyman", "Dąbrow", "Hass",
+         "Moham", "Abd", "Ahm", "Yus", "Ibrah", "Osm", "Far", "Wars", "Jam", "Nguy", "Tr",
+         "Ph", "Hoa", "Petr", "Jovan", "Nik", "Popesc", "Ionesc", "Fernand", "Rodrig", "Sil",
+         "Kar", "Rah", "Hak", "Naz", "Ser", "Gab", "Tesf", "Ghebr", "Mul", "Schm", "Wang",
+         "Chen", "Li", "Zhang", "Kov", "Horv", "Nagy", "Sant", "Ferr", "Ross", "Mart", "Gonz",
+         "Rasul", "Haid", "Sadeq", "Kurd", "Alem", "Bekele", "Smir", "Ivan", "Wójc", "Kozł",
+         "Mazur", "Krawc", "Pavl", "Mark", "Steff", "Baum", "Weber", "Fisch", "Dub", "Mor",
+         "Laur", "Silv", "Olive", "Cost", "Abub", "Musa", "Idr", "Sul"),
+        ("ski", "ska", "czyk", "ak", "ewicz", "owski", "an", "ed", "i", "ullah", "adi",
+         "ow", "e", "en", "ović", "escu", "ez", "ai", "emariam", "er"),
+    )),
+}
+
+
+def surname_tail(origin: str) -> list[str]:
+    """Every surname of an origin's tail: one part of each list, in a fixed order."""
+    _, parts = SURNAME_TAILS[origin]
+    names = [""]
+    for part in parts:
+        names = [a + b for a in names for b in part]
+    # "El Haddadaoui" and "Haddadaoui" are both names; only the unique spellings stay.
+    return sorted(set(names))
+
 
 # Given names by origin and sex; Dutch names also by birth cohort, because a register
 # mixes generations (Cornelis, Wilhelmina for the elderly; Daan, Tess for children).
@@ -91,30 +167,42 @@ _NL_M = {
             "Klaas", "Albertus", "Theodorus", "Antonius", "Franciscus", "Gerardus", "Adrianus",
             "Bernardus", "Nicolaas", "Hendrikus", "Harm", "Roelof", "Geert", "Egbert", "Lambertus",
             "Derk", "Jelle", "Sieger", "Wiebe", "Tjeerd", "Lubbert", "Arend", "Hindrik",
-            "Menno", "Jacob", "Freerk"],
+            "Menno", "Jacob", "Freerk", "Abraham", "Berend", "Dirk", "Evert", "Frederik",
+            "Gijsbert", "Hermanus", "Izaäk", "Jurjen", "Lodewijk", "Marinus", "Otto", "Reinder",
+            "Sybren", "Wijnand"],
     "mid": ["Peter", "Mark", "Jeroen", "Dennis", "Erik", "Marco", "Richard", "Martijn",
             "Bas", "Michiel", "Jan", "Robert", "Arjen", "Wouter", "Sander", "Patrick",
             "Kevin", "Ronald", "Maarten", "Johannes", "Cornelis", "Hendrik", "Remco", "Edwin",
             "Frank", "Rutger", "Gert-Jan", "Jasper", "Hans", "Vincent", "Niels", "Tjitze",
-            "Marcel", "Bart", "Jeroen", "Hidde"],
+            "Marcel", "Bart", "Joost", "Hidde", "Alexander", "Bjorn", "Danny", "Erwin",
+            "Gerben", "Harold", "Ivo", "Jorrit", "Leon", "Mathijs", "Olaf", "Pim", "Roy", "Stefan",
+            "Thomas"],
     "young": ["Daan", "Sem", "Lucas", "Finn", "Bram", "Thijs", "Ruben", "Jesse", "Milan",
               "Levi", "Luuk", "Noah", "Stijn", "Gijs", "Tim", "Lars", "Jan", "Tom", "Sven",
               "Joris", "Kees", "Mats", "Siem", "Jurre", "Teun", "Hugo", "Bas", "Mees", "Julian",
-              "Olivier", "Jayden", "Dex", "Sepp", "Wessel", "Tijn", "Floris", "Pepijn"],
+              "Olivier", "Jayden", "Dex", "Sepp", "Wessel", "Tijn", "Floris", "Pepijn", "Boaz",
+              "Cas", "Daniël", "Ezra", "Guus", "Ids", "Jelmer", "Koen", "Melle", "Nout", "Owen",
+              "Quinten", "Rens", "Sil", "Vince"],
 }
 _NL_V = {
     "old": ["Anna", "Maria", "Johanna", "Wilhelmina", "Hendrika", "Cornelia", "Elisabeth",
             "Catharina", "Margaretha", "Geertruida", "Aaltje", "Grietje", "Jantje", "Trijntje",
             "Aleida", "Jacoba", "Gerda", "Alida", "Harmke", "Geesje", "Roelfien", "Trientje",
-            "Klaasje", "Hillegonda", "Berendina", "Fokje", "Jeltje", "Antje"],
+            "Klaasje", "Hillegonda", "Berendina", "Fokje", "Jeltje", "Antje", "Adriana",
+            "Bertha", "Dina", "Everdina", "Froukje", "Gesina", "Hiltje", "Ida", "Janna", "Lamberta",
+            "Martha", "Pietje", "Reina", "Sjoukje", "Tetje"],
     "mid": ["Petra", "Linda", "Sandra", "Esther", "Monique", "Marieke", "Anja", "Ingrid",
             "Miranda", "Saskia", "Karin", "Wendy", "Sanne", "Anna Maria", "Maria", "Renate",
             "Marloes", "Ilse", "Janneke", "Hilde", "Mirjam", "Yvonne", "Jolanda", "Annemiek",
-            "Brenda", "Natasja", "Femke", "Wietske", "Ellen", "Bianca", "Chantal", "Sietske"],
+            "Brenda", "Natasja", "Femke", "Wietske", "Ellen", "Bianca", "Chantal", "Sietske",
+            "Astrid", "Carla", "Daniëlle", "Eveline", "Froukje", "Gea", "Heleen", "Inge", "Jolien",
+            "Kim", "Lianne", "Nicole", "Paula", "Tineke", "Willemijn"],
     "young": ["Emma", "Tess", "Sophie", "Julia", "Lotte", "Femke", "Noor", "Sanne", "Iris",
               "Lisa", "Eva", "Anna", "Fleur", "Zoë", "Isa", "Fenna", "Chloë", "Roos", "Saar",
             "Evi", "Lieke", "Mila", "Nina", "Yara", "Jasmijn", "Esmee", "Romy", "Britt", "Maud",
-            "Liv", "Feline", "Anouk", "Sara", "Demi"],
+            "Liv", "Feline", "Anouk", "Sara", "Demi", "Amber", "Bente", "Dewi", "Elin",
+            "Floor", "Hanna", "Ilse", "Jet", "Kiki", "Lynn", "Merel", "Nova", "Puck", "Sophia",
+            "Vera"],
 }
 GIVEN: dict[tuple[str, str], list[str]] = {
     ("MA", "M"): ["Mohammed", "Youssef", "Ahmed", "Mustafa", "Karim", "Said", "Rachid",
@@ -132,17 +220,27 @@ GIVEN: dict[tuple[str, str], list[str]] = {
                   "Merve", "Özlem", "Esra", "Şule", "Derya", "Sevgül", "Aysel", "Dilek",
                   "Filiz", "Hülya", "Nur", "Sibel", "Tuğba", "Yasemin", "Ebru", "Gülsen"],
     ("SR", "M"): ["Ravi", "Rajesh", "Sunil", "Dinesh", "Romano", "Glenn", "Ricardo", "Anil",
-                  "Shiwan", "Orlando", "Dave", "Kishan"],
+                  "Shiwan", "Orlando", "Dave", "Kishan", "Ashwin", "Navin", "Radjesh", "Rakesh",
+                  "Satish", "Vikash", "Errol", "Humphrey", "Marlon", "Rudy", "Stanley",
+                  "Jerrel"],
     ("SR", "V"): ["Shanti", "Sarita", "Anita", "Reshma", "Priya", "Ingrid", "Jennifer",
-                  "Sharda", "Romy", "Kavita", "Naomi", "Chantal"],
+                  "Sharda", "Romy", "Kavita", "Naomi", "Chantal", "Asha", "Dewika", "Nirmala",
+                  "Radha", "Sunita", "Usha", "Cynthia", "Gracia", "Mireille", "Sheila",
+                  "Tamara", "Wendy"],
     ("ANT", "M"): ["Jurgen", "Ruthsel", "Shurendy", "Jairo", "Giovanni", "Sherwin", "Edsel",
-                   "Rignald", "Curtley", "Jean-Paul"],
+                   "Rignald", "Curtley", "Jean-Paul", "Dudley", "Eldrick", "Gilbert", "Jeffrey",
+                   "Lionel", "Miguel", "Rudsel", "Shaquille", "Sidney", "Urvin"],
     ("ANT", "V"): ["Shudyanne", "Giselle", "Ruthmila", "Jacqueline", "Shanaira", "Sharine",
-                   "Genaira", "Rose-Marie", "Natasha", "Yesenia"],
+                   "Genaira", "Rose-Marie", "Natasha", "Yesenia", "Anushka", "Dianne", "Esmeralda",
+                   "Gisela", "Jamila", "Luzmila", "Marisol", "Nathaly", "Shurelle", "Zuleyka"],
     ("other", "M"): ["Piotr", "Tomasz", "Ali", "Mohamed", "Reza", "Ahmad", "Thanh", "Stefan",
-                     "Jean", "René", "André", "José", "Andrei", "Abdullahi", "Dawit"],
+                     "Jean", "René", "André", "José", "Andrei", "Abdullahi", "Dawit", "Krzysztof",
+                     "Marek", "Pawel", "Omar", "Farid", "Hamid", "Minh", "Duc", "Nikola",
+                     "Dragan", "Mihai", "Carlos", "Luis", "Tesfaye", "Yonas"],
     ("other", "V"): ["Agnieszka", "Katarzyna", "Maryam", "Amina", "Fatemeh", "Linh", "Anaïs",
-                     "Inês", "Hélène", "Ioana", "Sara", "Hodan", "Saba", "Noëlle"],
+                     "Inês", "Hélène", "Ioana", "Sara", "Hodan", "Saba", "Noëlle", "Magdalena",
+                     "Joanna", "Ewa", "Zahra", "Leila", "Mai", "Huong", "Jelena", "Milica",
+                     "Elena", "Ana", "Lucía", "Senait", "Helen", "Ilham", "Nasra"],
 }
 
 # Official name -> the call names agencies write down (roepnaam) or other transliterations.

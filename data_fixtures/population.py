@@ -98,12 +98,10 @@ class NameBank:
         for origin, rows in names.SURNAMES.items():
             w = np.array([r[2] for r in rows], dtype=float)
             w = w / w.sum()
-            if origin == "NL":
-                tail = [("", r + sfx) for r in names.NL_TAIL_ROOTS
-                        for sfx in names.NL_TAIL_SUFFIXES]
-                rows = rows + tail
-                w = np.concatenate([w * (1 - names.NL_TAIL_SHARE),
-                                    np.full(len(tail), names.NL_TAIL_SHARE / len(tail))])
+            share, _ = names.SURNAME_TAILS[origin]
+            tail = [("", name) for name in names.surname_tail(origin)]
+            rows = rows + tail
+            w = np.concatenate([w * (1 - share), np.full(len(tail), share / len(tail))])
             bank.prefix[origin] = np.array([r[0] for r in rows], dtype=object)
             bank.surname[origin] = np.array([r[1] for r in rows], dtype=object)
             bank.surname_p[origin] = w
