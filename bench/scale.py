@@ -7,7 +7,8 @@ For each size: `data_fixtures.make_city` writes a delivery into a temporary fold
 `mpg run MANIFEST --out OUT --demo` counts it. Both run as child processes whose wall time
 and peak memory are read from the kernel (os.wait4 rusage of that process), so this script
 stays small; the seconds per stage come from OUT/run.json, and the count is checked against
-the synthetic city's truth (FOLDER/city/truth/truth.json). Targets are printed beside:
+the synthetic city's truth (FOLDER/city/truth/truth.json), the links in OUT/links.parquet
+against its true links (truth_links.csv). Targets are printed beside:
 60k under 30 s; 1M under 300 s and under 8 GiB.
 """
 from __future__ import annotations
@@ -100,7 +101,26 @@ def bench_one(n_persons: int, difficulty: str, seed: int, folder: Path,
     result["total_seconds"] = run_json.get("total_seconds", round(wall, 1))
     result["counted"] = {k: summary[k] for k in ("family_households", "mpg_total",
                                                  "by_category")}
+    result["linkage"] = link_quality(out / "links.parquet", city / "truth" / "truth_links.csv")
     return result
+
+
+def link_quality(links_file: Path, truth_file: Path) -> dict:
+    """Precision, recall and F1 of the run's record -> person links (OUT/links.parquet)
+    against the city's true links; a record with a wrong person is a false and a missed link."""
+    import pandas as pd
+    key = ["agency", "file", "record_id"]
+    got = pd.read_parquet(links_file, columns=key + ["person_id"])
+    truth = pd.read_csv(truth_file, dtype=str, keep_default_na=False)
+    both = truth.merge(got, on=key, how="outer", suffixes=("_true", "_got")).fillna("")
+    made = both["person_id_got"] != ""
+    true = both["person_id_true"] != ""
+    right = int((made & (both["person_id_got"] == both["person_id_true"])).sum())
+    precision = right / max(int(made.sum()), 1)
+    recall = right / max(int(true.sum()), 1)
+    f1 = 2 * precision * recall / (precision + recall) if right else 0.0
+    return {"links_made": int(made.sum()), "true_links": int(true.sum()), "right": right,
+            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
 def targets_met(r: dict) -> tuple[bool, str]:
@@ -144,6 +164,9 @@ def report(r: dict) -> None:
         print(f"    {cat:<16} {c['by_category'].get(cat, 0):8d}   truth {n:d}")
     print(f"  family households  {c['family_households']:8d}   truth "
           f"{t['family_households']:d}")
+    q = r["linkage"]
+    print(f"  links              {q['links_made']:8d}   true {q['true_links']:d}  "
+          f"(precision {q['precision']:.4f}, recall {q['recall']:.4f}, F1 {q['f1']:.4f})")
 
 
 def main(argv: list[str] | None = None) -> int:
