@@ -16,6 +16,10 @@ Passes run in order; a record decided by one pass is not looked at by the next:
                     see linkage.probabilistic) is at least `threshold`
                     and whose weight is `min_margin` bits above the
                     second best                                         "probabilistic"
+  client            the agency's other records with the same client
+                    number all link to one person, and nothing on the
+                    record (BSN, birth date, surname, given name)
+                    contradicts that person                             "client"
 A pair reviewed as "non_match" is never linked by any pass. A deterministic pass that
 finds more than one person links nothing: the record goes on to the next pass.
 An unlinked record has person_id NULL and match_key NULL (no candidate at all),
@@ -57,6 +61,8 @@ def link(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
             from linkage.probabilistic import probabilistic_pass
             scored, training = probabilistic_pass(con, ctx, settings, decided=DECIDED,
                                                   vetoes=VETOES)
+        if settings.passes.client:
+            client_pass(con, decided=DECIDED, vetoes=VETOES)
         con.execute(f"""
             CREATE OR REPLACE TABLE {LINKS_TABLE} AS
             SELECT r.record_key, d.person_id,
@@ -124,6 +130,43 @@ def name_dob_address_pass(con: duckdb.DuckDBPyConnection) -> None:
           AND list_has_any(r.surname_keys, p.surname_keys_household)
           AND NOT (r.bsn IS NOT NULL AND p.bsn IS NOT NULL AND r.bsn <> p.bsn)
     """, "name_dob_address")
+
+
+def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
+                vetoes: str = VETOES) -> None:
+    """An agency's client number names one client: a record left unlinked (a name alone
+    that two register persons bear, say) goes to the person the same agency's other records
+    of that client number link to, when they link to one person only and the record does
+    not contradict that person. Its probability is the weakest of those links."""
+    con.execute(f"""
+        INSERT INTO {decided}
+        WITH client AS (
+            SELECT rec.agency, rec.client_id, min(d.person_id) AS person_id,
+                   min(d.match_probability) AS match_probability
+            FROM {decided} d JOIN ident.records rec USING (record_key)
+            WHERE d.person_id IS NOT NULL AND nullif(trim(rec.client_id), '') IS NOT NULL
+            GROUP BY rec.agency, rec.client_id
+            HAVING count(DISTINCT d.person_id) = 1)
+        SELECT r.record_key, c.person_id, c.match_probability, 'client'
+        FROM ident.records rec
+        JOIN client c ON c.agency = rec.agency AND c.client_id = rec.client_id
+        JOIN ident.records_std r USING (record_key)
+        JOIN ident.persons_std p ON p.person_id = c.person_id
+        WHERE r.record_key NOT IN (SELECT record_key FROM {decided})
+          AND NOT EXISTS (SELECT 1 FROM {vetoes} v WHERE v.record_key = r.record_key
+                          AND v.person_id = p.person_id)
+          AND NOT (r.bsn IS NOT NULL AND p.bsn IS NOT NULL AND r.bsn <> p.bsn)
+          AND (r.birth_date IS NULL OR p.birth_date IS NULL OR r.birth_date = p.birth_date
+               OR (r.birth_year = p.birth_year AND r.birth_month = p.birth_day
+                   AND r.birth_day = p.birth_month)
+               OR damerau_levenshtein(r.birth_text, p.birth_text) <= 1)
+          AND (r.surname_stem IS NULL OR p.surname_stem IS NULL
+               OR list_has_any(r.surname_keys, p.surname_keys_household)
+               OR jaro_winkler_similarity(r.surname_stem, p.surname_stem) >= 0.8)
+          AND (r.initials IS NULL OR p.initials IS NULL
+               OR substr(r.initials, 1, 1) = substr(p.initials, 1, 1)
+               OR list_has_any(r.given_groups, p.given_groups))
+    """)
 
 
 def _share(part: int, whole: int) -> float | None:

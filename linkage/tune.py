@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.link import client_pass
 from linkage.probabilistic import SCORES, build_linker, inside_ident, select_links
 from linkage.settings import effective
 
@@ -138,17 +139,18 @@ def links_at(con: duckdb.DuckDBPyConnection, settings, threshold: float) -> None
                    SELECT record_key, person_id FROM ident._tune_base_vetoes""")
     chosen = select_links(con, settings, "ident._tune_decided", "ident._tune_vetoes",
                           threshold=threshold)
-    con.execute(f"""
+    con.execute(f"""INSERT INTO ident._tune_decided
+                    SELECT record_key, person_id, match_probability, 'probabilistic'
+                    FROM ({chosen})""")
+    if settings.passes.client:  # client numbers follow the links made at this threshold
+        client_pass(con, "ident._tune_decided", "ident._tune_vetoes")
+    con.execute("""
         CREATE OR REPLACE TABLE ident.links AS
-        SELECT b.record_key,
-               coalesce(d.person_id, c.person_id) AS person_id,
-               coalesce(d.match_probability, c.match_probability, b.match_probability)
-                   AS match_probability,
-               coalesce(d.match_key, CASE WHEN c.person_id IS NOT NULL THEN 'probabilistic' END)
-                   AS match_key
+        SELECT b.record_key, d.person_id,
+               coalesce(d.match_probability, b.match_probability) AS match_probability,
+               d.match_key
         FROM ident._tune_base b
         LEFT JOIN ident._tune_decided d USING (record_key)
-        LEFT JOIN ({chosen}) c USING (record_key)
         ORDER BY b.record_key
     """)
 

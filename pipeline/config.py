@@ -260,6 +260,7 @@ class PassesSettings(Frozen):
     bsn: bool = True
     name_dob_address: bool = True
     probabilistic: bool = True
+    client: bool = True  # the agency's own client number ties a client's records together
 
 
 class TrainingSettings(Frozen):

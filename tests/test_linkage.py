@@ -360,6 +360,40 @@ def test_a_name_alone_links_when_one_person_bears_it_and_not_when_two_do(tmp_pat
     assert candidate_2 < 0.5  # the two Pieter Jansens share the record
 
 
+def test_client_number_ties_a_clients_records_to_one_person(tmp_path):
+    """MJD contacts of one client: the full one links by BSN; a contact with a name only,
+    which two register persons bear (P8 and P9, both Pieter Jansen), follows its client."""
+    records = [
+        # client K1: BSN + birth date of P9, then a contact with a name only
+        dict(client_id="K1", bsn="111222333", surname="Jansen", given_names="Pieter",
+             birth_date=D(1970, 5, 5)),
+        dict(client_id="K1", surname="Jansen", given_names="Pieter"),
+        # ... and one whose birth date is another's: the client number does not override it
+        dict(client_id="K1", surname="Jansen", given_names="Pieter", birth_date=D(1944, 1, 9)),
+        # client K2: its records link to two persons (one number for two clients): nothing
+        dict(client_id="K2", bsn="111222333", surname="Jansen", given_names="Pieter",
+             birth_date=D(1970, 5, 5)),
+        dict(client_id="K2", surname="Smit", given_names="Kees", birth_date=D(1965, 3, 3),
+             bsn="123456782"),
+        dict(client_id="K2", surname="Jansen", given_names="Pieter"),
+        # the same client number at another agency is another client
+        dict(agency="OGGZ", client_id="K1", surname="Jansen", given_names="Pieter"),
+    ]
+    persons = [dict(p, bsn="111222333") if p["person_id"] == "P9" else p for p in FAMILY]
+    persons = [dict(p, bsn="123456782") if p["person_id"] == "P7" else
+               (dict(p, bsn=None) if p["person_id"] == "P1" else p) for p in persons]
+    con = make_db(persons, FAMILY_RESIDENCES, records)
+    got = run(con, ctx_for(tmp_path))
+    assert got["R1"] == ("P9", "bsn") and got["R5"] == ("P7", "bsn")
+    assert got["R2"] == ("P9", "client")
+    assert got["R3"][0] is None
+    assert got["R6"][0] is None
+    assert got["R7"][0] is None
+    off = run(make_db(persons, FAMILY_RESIDENCES, records),
+              ctx_for(tmp_path, passes=PassesSettings(client=False)))
+    assert off["R2"][0] is None
+
+
 def test_splink_leaves_nothing_behind_and_restores_the_default_database(tmp_path):
     con = make_db(FAMILY, FAMILY_RESIDENCES, [dict(surname="Smit", given_names="Kees",
                                                    birth_date=D(1965, 3, 3))])
