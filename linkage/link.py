@@ -80,13 +80,24 @@ def link(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
     return [LINKS_TABLE]
 
 
-def _undecided(alias: str = "r") -> str:
-    return f"{alias}.record_key NOT IN (SELECT record_key FROM {DECIDED})"
+def _undecided(alias: str = "r", decided: str = DECIDED) -> str:
+    return f"{alias}.record_key NOT IN (SELECT record_key FROM {decided})"
 
 
-def _not_vetoed(r: str = "r", p: str = "p") -> str:
-    return (f"NOT EXISTS (SELECT 1 FROM {VETOES} v WHERE v.record_key = {r}.record_key "
+def _not_vetoed(r: str = "r", p: str = "p", vetoes: str = VETOES) -> str:
+    return (f"NOT EXISTS (SELECT 1 FROM {vetoes} v WHERE v.record_key = {r}.record_key "
             f"AND v.person_id = {p}.person_id)")
+
+
+def _same_birth_date(r: str = "r", p: str = "p") -> str:
+    """The same birth date, also with day and month swapped."""
+    return (f"({r}.birth_date = {p}.birth_date OR ({r}.birth_year = {p}.birth_year "
+            f"AND {r}.birth_month = {p}.birth_day AND {r}.birth_day = {p}.birth_month))")
+
+
+def _no_bsn_conflict(r: str = "r", p: str = "p") -> str:
+    """Not two valid BSNs that differ."""
+    return f"NOT ({r}.bsn IS NOT NULL AND {p}.bsn IS NOT NULL AND {r}.bsn <> {p}.bsn)"
 
 
 def _insert_unique(con: duckdb.DuckDBPyConnection, candidates_sql: str, match_key: str) -> None:
@@ -110,9 +121,7 @@ def bsn_pass(con: duckdb.DuckDBPyConnection) -> None:
         SELECT r.record_key, p.person_id
         FROM ident.records_std r JOIN ident.persons_std p ON p.bsn = r.bsn
         WHERE {_undecided()} AND {_not_vetoed()}
-          AND (r.birth_date = p.birth_date
-               OR (r.birth_year = p.birth_year AND r.birth_month = p.birth_day
-                   AND r.birth_day = p.birth_month)
+          AND ({_same_birth_date()}
                OR ((r.birth_date IS NULL OR p.birth_date IS NULL)
                    AND list_has_any(r.surname_keys, p.surname_keys)))
     """, "bsn")
@@ -128,7 +137,7 @@ def name_dob_address_pass(con: duckdb.DuckDBPyConnection) -> None:
         WHERE {_undecided()} AND {_not_vetoed()}
           AND r.birth_date = p.birth_date
           AND list_has_any(r.surname_keys, p.surname_keys_household)
-          AND NOT (r.bsn IS NOT NULL AND p.bsn IS NOT NULL AND r.bsn <> p.bsn)
+          AND {_no_bsn_conflict()}
     """, "name_dob_address")
 
 
@@ -152,13 +161,9 @@ def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
         JOIN client c ON c.agency = rec.agency AND c.client_id = rec.client_id
         JOIN ident.records_std r USING (record_key)
         JOIN ident.persons_std p ON p.person_id = c.person_id
-        WHERE r.record_key NOT IN (SELECT record_key FROM {decided})
-          AND NOT EXISTS (SELECT 1 FROM {vetoes} v WHERE v.record_key = r.record_key
-                          AND v.person_id = p.person_id)
-          AND NOT (r.bsn IS NOT NULL AND p.bsn IS NOT NULL AND r.bsn <> p.bsn)
-          AND (r.birth_date IS NULL OR p.birth_date IS NULL OR r.birth_date = p.birth_date
-               OR (r.birth_year = p.birth_year AND r.birth_month = p.birth_day
-                   AND r.birth_day = p.birth_month)
+        WHERE {_undecided(decided=decided)} AND {_not_vetoed(vetoes=vetoes)}
+          AND {_no_bsn_conflict()}
+          AND (r.birth_date IS NULL OR p.birth_date IS NULL OR {_same_birth_date()}
                OR damerau_levenshtein(r.birth_text, p.birth_text) <= 1)
           AND (r.surname_stem IS NULL OR p.surname_stem IS NULL
                OR list_has_any(r.surname_keys, p.surname_keys_household)

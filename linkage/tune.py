@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.link import client_pass
+from linkage.model import probability_to_weight
 from linkage.probabilistic import SCORES, build_linker, inside_ident, select_links
 from linkage.settings import effective
 
@@ -232,7 +233,7 @@ def write_clerical_review(con: duckdb.DuckDBPyConnection, settings, path: Path,
                           n_pairs: int) -> int:
     """The best (and, when close, second best) candidate of the records whose decision is
     nearest the threshold, as names and dates side by side. Returns the number of pairs."""
-    threshold_weight = math.log2(settings.threshold / (1 - settings.threshold))
+    threshold_weight = probability_to_weight(settings.threshold)
     rows = con.execute(f"""
         WITH candidates AS (
             SELECT s.record_key, s.person_id, s.match_weight, s.match_probability,
