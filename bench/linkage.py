@@ -514,14 +514,22 @@ def run_splink_default(task: Task) -> pd.DataFrame:
 METHODS = {"ours": run_ours, "rl_ecm": run_recordlinkage_ecm, "splink_dflt": run_splink_default}
 
 
-def score(task: Task, links: pd.DataFrame) -> dict[str, float]:
-    truth = set(zip(task.truth.record_key.astype(int), task.truth.person_id.astype(str)))
-    made = set(zip(links.record_key.astype(int), links.person_id.astype(str)))
+def pair_quality(truth: set, made: set) -> dict:
+    """Precision, recall and F1 of the (record, person) pairs made against the true pairs: a
+    record given the wrong person is a pair made wrongly and a true pair missed."""
     right = len(truth & made)
     precision = right / len(made) if made else 0.0
     recall = right / len(truth) if truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "pairs": len(made)}
+    return {"precision": precision, "recall": recall, "f1": f1, "pairs": len(made),
+            "true_pairs": len(truth), "right": right}
+
+
+def score(task: Task, links: pd.DataFrame) -> dict[str, float]:
+    truth = set(zip(task.truth.record_key.astype(int), task.truth.person_id.astype(str)))
+    made = set(zip(links.record_key.astype(int), links.person_id.astype(str)))
+    quality = pair_quality(truth, made)
+    return {k: quality[k] for k in ("precision", "recall", "f1", "pairs")}
 
 
 def bench(tasks: list[Task], methods=METHODS) -> pd.DataFrame:

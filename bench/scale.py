@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent  # children run here, so they import this checkout
+if not __package__:  # run as a script (python bench/scale.py): import this checkout's bench
+    sys.path.insert(0, str(REPO))
+from bench.linkage import pair_quality  # noqa: E402 - after the path is set
 
 GiB = 1024 ** 3
 # persons -> (seconds, bytes); None = no target at that size.
@@ -109,18 +112,17 @@ def link_quality(links_file: Path, truth_file: Path) -> dict:
     """Precision, recall and F1 of the run's record -> person links (OUT/links.parquet)
     against the city's true links; a record with a wrong person is a false and a missed link."""
     import pandas as pd
-    key = ["agency", "file", "record_id"]
-    got = pd.read_parquet(links_file, columns=key + ["person_id"])
-    truth = pd.read_csv(truth_file, dtype=str, keep_default_na=False)
-    both = truth.merge(got, on=key, how="outer", suffixes=("_true", "_got")).fillna("")
-    made = both["person_id_got"] != ""
-    true = both["person_id_true"] != ""
-    right = int((made & (both["person_id_got"] == both["person_id_true"])).sum())
-    precision = right / max(int(made.sum()), 1)
-    recall = right / max(int(true.sum()), 1)
-    f1 = 2 * precision * recall / (precision + recall) if right else 0.0
-    return {"links_made": int(made.sum()), "true_links": int(true.sum()), "right": right,
-            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+    key = ["agency", "file", "record_id", "person_id"]
+
+    def pairs(frame: pd.DataFrame) -> set:
+        frame = frame.astype("string").fillna("")
+        return set(frame.loc[frame["person_id"] != "", key].itertuples(index=False, name=None))
+
+    q = pair_quality(pairs(pd.read_csv(truth_file, dtype=str, keep_default_na=False)),
+                     pairs(pd.read_parquet(links_file, columns=key)))
+    return {"links_made": q["pairs"], "true_links": q["true_pairs"], "right": q["right"],
+            "precision": round(q["precision"], 4), "recall": round(q["recall"], 4),
+            "f1": round(q["f1"], 4)}
 
 
 def targets_met(r: dict) -> tuple[bool, str]:
