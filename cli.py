@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 
-from pipeline.errors import ExitCode, MpgError
+from mpg.pipeline.errors import ExitCode, MpgError
 
 app = typer.Typer(help="Count multi-problem families (multiprobleemgezinnen) in a delivery of "
                        "agency files linked to the population register.",
@@ -71,8 +71,8 @@ def run(manifest: Path = MANIFEST,
                                          "before it spills to disk.")) -> None:
     """Count the multi-problem families of one quarterly delivery and write OUT."""
     with _guard():
-        from pipeline import Engine, run as run_pipeline
-        from reports.console import summary_table
+        from mpg.pipeline import Engine, run as run_pipeline
+        from mpg.reports.console import summary_table
 
         result = run_pipeline(manifest, out, rules_path=rules, linkage_path=linkage,
                               key_file=key_file, demo=demo, keep_identifying=keep_identifying,
@@ -89,8 +89,8 @@ def validate(manifest: Path = MANIFEST) -> None:
     """Read and check every file of a delivery without writing anything: rows, rejects and
     date range per file."""
     with _guard():
-        from pipeline import validate_delivery
-        from reports.console import sources_table
+        from mpg.pipeline import validate_delivery
+        from mpg.reports.console import sources_table
 
         console.print(sources_table(validate_delivery(manifest)))
 
@@ -106,9 +106,9 @@ def demo(folder: Path = typer.Option(Path("mpg-demo"), "--out", help="Folder for
     """Build a synthetic city (no real data), count its multi-problem families and publish
     the workbook and report, as a quarterly run would."""
     with _guard():
-        from data_fixtures import make_quarters
-        from pipeline import run as run_pipeline
-        from reports.console import summary_table
+        from mpg.data_fixtures import make_quarters
+        from mpg.pipeline import run as run_pipeline
+        from mpg.reports.console import summary_table
 
         cities = make_quarters(folder / "cities", n_quarters=quarters, n_persons=persons,
                                difficulty=difficulty, seed=seed)
@@ -126,14 +126,14 @@ def demo(folder: Path = typer.Option(Path("mpg-demo"), "--out", help="Folder for
 
 
 def _publish(out: Path, pub: Path, lang: str, previous: tuple[Path, ...]) -> None:
-    from reports.publish import publish
+    from mpg.reports.publish import publish
 
     written = publish(out, pub, lang=lang, previous=previous)
     console.print(f"Publication (safe to share) in {pub}: {len(written)} files")
 
 
 def _compare(previous: Path, now: Path, pub: Path, lang: str) -> None:
-    from reports.compare import compare
+    from mpg.reports.compare import compare
 
     compare(previous, now, pub, lang=lang)
     console.print(f"Quarter-over-quarter comparison in {pub}")
@@ -171,7 +171,7 @@ def tune(manifest: Path = MANIFEST,
     """For analysts: match weights, m/u table, how the count depends on the linkage
     threshold, and the pairs nearest the threshold for clerical review (identifying)."""
     with _guard():
-        from linkage.tune import tune as run_tune
+        from mpg.linkage.tune import tune as run_tune
 
         result = run_tune(manifest, out, linkage_path=linkage, rules_path=rules,
                           review_db=reviews or (REVIEW_STORE if REVIEW_STORE.exists() else None))
@@ -193,7 +193,7 @@ def review_import(reviewed: Path = typer.Argument(..., help="The clerical-review
                                              "runs read it with --reviews.")) -> None:
     """Store an analyst's match / non-match decisions so later runs obey them."""
     with _guard():
-        from linkage.review import import_reviews
+        from mpg.linkage.review import import_reviews
 
         counts = import_reviews(reviewed, store)
         console.print(f"{counts.get('match', 0)} match and {counts.get('non_match', 0)} "
@@ -206,7 +206,7 @@ def key(new: Path = typer.Option(..., "--new", help="Write a new random pseudony
                                  "file (readable by you only).")) -> None:
     """Make a new pseudonym key. Keep it secret and keep it: the same key gives the same
     pseudonyms every quarter."""
-    from pipeline.keys import new_key
+    from mpg.pipeline.keys import new_key
 
     with _guard():
         if new.exists():

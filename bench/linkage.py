@@ -130,7 +130,7 @@ def febrl3_task() -> Task:
 
 def _city_names():
     try:  # the fixtures' name tables when they are there: the most realistic spread
-        from data_fixtures import names
+        from mpg.data_fixtures import names
         surnames = [(p, s, w) for group in names.SURNAMES.values() for p, s, w in group]
         given_m = sorted({n for k, v in names.GIVEN.items() if k[1] == "M" for n in v}
                          | {n for v in names._NL_M.values() for n in v})
@@ -376,13 +376,13 @@ def generated_city(n_persons: int, n_records: int, seed: int = 1) -> Task:
 def fixture_city(n_persons: int, seed: int) -> Task | None:
     """The fixtures' hard city through this project's own loader, when both exist."""
     try:
-        from data_fixtures import make_city
+        from mpg.data_fixtures import make_city
     except ImportError:
         return None
     folder = Path(tempfile.mkdtemp(prefix="bench-city-"))
     city = make_city(folder, n_persons=n_persons, difficulty="hard", seed=seed)
-    from sources.load import load
-    from pipeline.config import load_linkage, load_manifest, load_rules
+    from mpg.sources.load import load
+    from mpg.pipeline.config import load_linkage, load_manifest, load_rules
     manifest_path = city.manifest_path
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS ident")
@@ -422,9 +422,9 @@ def _load_tables(con: duckdb.DuckDBPyConnection, task: Task) -> None:
 
 
 def run_ours(task: Task) -> pd.DataFrame:
-    from linkage.link import link
-    from linkage.standardise import standardise
-    from pipeline.config import load_linkage
+    from mpg.linkage.link import link
+    from mpg.linkage.standardise import standardise
+    from mpg.pipeline.config import load_linkage
     con = duckdb.connect()
     _load_tables(con, task)
     with tempfile.TemporaryDirectory() as tmp:

@@ -42,7 +42,7 @@ def parse_size(text: str) -> int:
 def mpg_command() -> list[str]:
     """The installed `mpg`, or the CLI module of this checkout."""
     found = shutil.which("mpg")
-    return [found] if found else [sys.executable, "-c", "from cli import app; app()"]
+    return [found] if found else [sys.executable, "-c", "from mpg.cli import app; app()"]
 
 
 def run_child(cmd: list[str], log: Path, timeout: float) -> tuple[int, float, int]:
@@ -75,7 +75,7 @@ def bench_one(n_persons: int, difficulty: str, seed: int, folder: Path,
               timeout: float) -> dict:
     city = folder / "city"
     generate = [sys.executable, "-c",
-                "import sys; from data_fixtures import make_city; "
+                "import sys; from mpg.data_fixtures import make_city; "
                 "make_city(sys.argv[1], n_persons=int(sys.argv[2]), difficulty=sys.argv[3], "
                 "seed=int(sys.argv[4]))", str(city), str(n_persons), difficulty, str(seed)]
     g_code, g_wall, g_peak = run_child(generate, folder / "generate.log", timeout)

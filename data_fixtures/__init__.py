@@ -8,6 +8,6 @@
 
     quarters = make_quarters(tmp, n_quarters=4, n_persons=60_000, seed=1)
 """
-from data_fixtures.city import City, make_city, make_quarters, quarter_period
+from mpg.data_fixtures.city import City, make_city, make_quarters, quarter_period
 
 __all__ = ["City", "make_city", "make_quarters", "quarter_period"]

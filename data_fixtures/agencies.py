@@ -19,7 +19,7 @@ import random
 import numpy as np
 import pandas as pd
 
-from data_fixtures.population import (ADULT_CHILDREN, COUPLE, ELDERLY, FAMILY_TYPES, GRANDMOTHER,
+from mpg.data_fixtures.population import (ADULT_CHILDREN, COUPLE, ELDERLY, FAMILY_TYPES, GRANDMOTHER,
                                       MAN, NO_DAY, SHARED, SINGLE, SINGLE_HH, SINGLE_PARENT,
                                       THREE_GENERATIONS, TWO_PARENT, WOMAN, YEAR, Town)
 

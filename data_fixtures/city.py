@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_fixtures import oracle
-from data_fixtures.agencies import true_records
-from data_fixtures.delivery import (EXPORT_LAG, EXPORT_LOOKBACK, assign_ids, write_manifest,
+from mpg.data_fixtures import oracle
+from mpg.data_fixtures.agencies import true_records
+from mpg.data_fixtures.delivery import (EXPORT_LAG, EXPORT_LOOKBACK, assign_ids, write_manifest,
                                     write_register, write_sources)
-from data_fixtures.noise import render
-from data_fixtures.population import NO_DAY, Town, day_number
+from mpg.data_fixtures.noise import render
+from mpg.data_fixtures.population import NO_DAY, Town, day_number
 
 WINDOW_MONTHS = 18
 WARM_UP_QUARTERS = 10

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from data_fixtures import formats
-from data_fixtures.formats import SOURCES, Source
-from data_fixtures.population import NO_DAY, Town, to_dates
+from mpg.data_fixtures import formats
+from mpg.data_fixtures.formats import SOURCES, Source
+from mpg.data_fixtures.population import NO_DAY, Town, to_dates
 
 EXPORT_LAG = 21  # days between the end of the window and the day agencies export
 EXPORT_LOOKBACK = 913  # agencies export what was active in the 2.5 years before the window

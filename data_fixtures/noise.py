@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_fixtures import names
-from data_fixtures.formats import SOURCES, Source
-from data_fixtures.population import NO_DAY, YEAR, NameBank, Town, mistype_bsn, valid_bsns
+from mpg.data_fixtures import names
+from mpg.data_fixtures.formats import SOURCES, Source
+from mpg.data_fixtures.population import NO_DAY, YEAR, NameBank, Town, mistype_bsn, valid_bsns
 
 NOISE = {
     "easy": dict(bsn_mistyped=0.002, bsn_of_relative=0.0, surname_typo=0.01, married_name=0.02,

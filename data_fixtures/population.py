@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_fixtures import names
+from mpg.data_fixtures import names
 
 EPOCH = dt.date(1970, 1, 1)
 YEAR = 365.25

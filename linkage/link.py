@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import duckdb
 
-from linkage.settings import effective
+from mpg.linkage.settings import effective
 
 LINKS_TABLE = "ident.links"
 DECIDED = "ident._link_decided"  # (record_key, person_id, match_probability, match_key)
@@ -51,14 +51,14 @@ def link(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
     scored, training = None, {"trained": False, "reason": "probabilistic pass off"}
     try:
         if settings.passes.review and getattr(ctx, "review_db", None):
-            from linkage.review import apply_reviews
+            from mpg.linkage.review import apply_reviews
             apply_reviews(con, ctx.review_db, decided=DECIDED, vetoes=VETOES)
         if settings.passes.bsn:
             bsn_pass(con)
         if settings.passes.name_dob_address:
             name_dob_address_pass(con)
         if settings.passes.probabilistic:
-            from linkage.probabilistic import probabilistic_pass
+            from mpg.linkage.probabilistic import probabilistic_pass
             scored, training = probabilistic_pass(con, ctx, settings, decided=DECIDED,
                                                   vetoes=VETOES)
         if settings.passes.client:

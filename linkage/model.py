@@ -13,7 +13,7 @@ from splink import SettingsCreator
 from splink.blocking_rule_library import CustomRule
 from splink.comparison_library import CustomComparison
 
-from pipeline.config import ComparisonLevelSpec, ComparisonSpec, LinkageSettings
+from mpg.pipeline.config import ComparisonLevelSpec, ComparisonSpec, LinkageSettings
 
 BASE_DIALECT = "duckdb"  # the dialect the SQL in the settings file is written in
 UNIQUE_ID = "uid"

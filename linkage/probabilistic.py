@@ -28,9 +28,9 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.model import PERSONS, RECORDS, probability_to_weight, splink_settings
-from linkage.standardise import LINK_COLUMNS
-from pipeline.config import LinkageSettings
+from mpg.linkage.model import PERSONS, RECORDS, probability_to_weight, splink_settings
+from mpg.linkage.standardise import LINK_COLUMNS
+from mpg.pipeline.config import LinkageSettings
 
 SCORES = "ident.link_scores"
 # For developers on synthetic data only: keep Splink's own exception (it may quote values).

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import DeliveryError, UsageError
+from mpg.pipeline.errors import DeliveryError, UsageError
 
 REQUIRED = ("agency", "file", "record_id", "person_id", "decision")
 DECISIONS = {"match": "match", "non_match": "non_match", "nonmatch": "non_match",

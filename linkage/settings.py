@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pipeline.config import DEFAULT_LINKAGE, LinkageSettings, load_linkage
+from mpg.pipeline.config import DEFAULT_LINKAGE, LinkageSettings, load_linkage
 
 
 @lru_cache(maxsize=1)

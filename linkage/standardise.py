@@ -41,7 +41,7 @@ import re
 
 import duckdb
 
-from linkage.settings import effective
+from mpg.linkage.settings import effective
 
 LINK_COLUMNS = (
     "uid", "bsn", "surname_stem", "surname_glued", "surname_keys", "surname_keys_household",

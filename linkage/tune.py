@@ -26,10 +26,10 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.link import client_pass
-from linkage.model import probability_to_weight
-from linkage.probabilistic import SCORES, build_linker, inside_ident, select_links
-from linkage.settings import effective
+from mpg.linkage.link import client_pass
+from mpg.linkage.model import probability_to_weight
+from mpg.linkage.probabilistic import SCORES, build_linker, inside_ident, select_links
+from mpg.linkage.settings import effective
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999)
 DETERMINISTIC_KEYS = ("review", "bsn", "name_dob_address")
@@ -52,9 +52,9 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
          engine=None) -> TuneResult:
     """Write the tuning files for one delivery into `tune_dir` (see the module docstring).
     `engine` is a `pipeline.api.Engine` (DuckDB memory and threads); default as a run."""
-    from pipeline import config
-    from pipeline.api import Engine, connect
-    from pipeline.context import RunContext
+    from mpg.pipeline import config
+    from mpg.pipeline.api import Engine, connect
+    from mpg.pipeline.context import RunContext
 
     manifest = config.load_manifest(manifest_path)
     rules = config.load_rules(rules_path)
@@ -91,7 +91,7 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
 
 
 def _run_until_link(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    from pipeline.api import stages
+    from mpg.pipeline.api import stages
     for name, stage in stages():
         stage(con, ctx)
         if name == "link":
@@ -117,7 +117,7 @@ def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model_path: Path, cha
                          "term_frequency_column": level.get("tf_adjustment_column")})
     _write_csv(m_u_csv, rows)
     settings = effective(ctx.linkage)
-    from linkage.probabilistic import _input_tables
+    from mpg.linkage.probabilistic import _input_tables
     with inside_ident(con):
         _, n_persons = _input_tables(con)
         linker, db_api = build_linker(con, settings, n_persons, model=model_path)
@@ -158,14 +158,14 @@ def links_at(con: duckdb.DuckDBPyConnection, settings, threshold: float) -> None
 
 def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dict]:
     """Per threshold: links made and the resulting count (pipeline.recount)."""
-    from pipeline import recount
+    from mpg.pipeline import recount
     settings = effective(ctx.linkage)
     con.execute("CREATE OR REPLACE TABLE ident._tune_base AS SELECT * FROM ident.links")
     # Reviewed non-matches stay non-matches at every threshold.
     con.execute("""CREATE OR REPLACE TABLE ident._tune_base_vetoes AS
                    SELECT record_key, person_id FROM ident.links WHERE false""")
     if ctx.review_db:
-        from linkage.review import apply_reviews
+        from mpg.linkage.review import apply_reviews
         con.execute("CREATE OR REPLACE TABLE ident._tune_review_decided (record_key BIGINT, "
                     "person_id VARCHAR, match_probability DOUBLE, match_key VARCHAR)")
         apply_reviews(con, ctx.review_db, decided="ident._tune_review_decided",

@@ -10,5 +10,5 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         import importlib
 
-        return getattr(importlib.import_module("pipeline.api"), name)
+        return getattr(importlib.import_module("mpg.pipeline.api"), name)
     raise AttributeError(name)

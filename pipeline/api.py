@@ -27,26 +27,26 @@ from typing import Any
 import duckdb
 from rich.console import Console
 
-from pipeline import config
-from pipeline.context import RunContext
-from pipeline.keys import resolve_key
-from pipeline.runner import Stage, StageReport, run_stages
-from sources.load import load
+from mpg.pipeline import config
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.keys import resolve_key
+from mpg.pipeline.runner import Stage, StageReport, run_stages
+from mpg.sources.load import load
 
-TOOL_VERSION = "0.1.0"
+from mpg import __version__ as TOOL_VERSION
 IDENTIFYING_DB = "identifying.duckdb"
 
 
 def stages() -> tuple[tuple[str, Stage], ...]:
     """The stages in order. Imported here, not at module level, so that `mpg validate`
     does not pay for loading Splink."""
-    from linkage.link import link
-    from linkage.standardise import standardise
-    from pipeline.households import households
-    from pipeline.profile import profile
-    from pipeline.pseudonymise import pseudonymise
-    from pipeline.select import select
-    from reports.outputs import publish
+    from mpg.linkage.link import link
+    from mpg.linkage.standardise import standardise
+    from mpg.pipeline.households import households
+    from mpg.pipeline.profile import profile
+    from mpg.pipeline.pseudonymise import pseudonymise
+    from mpg.pipeline.select import select
+    from mpg.reports.outputs import publish
 
     return (("load", load), ("standardise", standardise), ("link", link),
             ("pseudonymise", pseudonymise), ("households", households), ("select", select),
@@ -196,7 +196,7 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
 def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_path,
                     reports: list[StageReport], seconds: float) -> None:
     """OUT/run.json: the audit record of the run. Counts and hashes, no personal data."""
-    from sources.readers import file_sha256
+    from mpg.sources.readers import file_sha256
 
     files = con.execute("SELECT * FROM source_files ORDER BY file").df()
     outcomes = dict(con.execute("SELECT outcome, count(*) FROM record_outcomes GROUP BY ALL "
@@ -247,7 +247,7 @@ def recount(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
     For analysts' what-ifs (the threshold curve of `mpg tune`): replace `ident.links`, call
     this, read the count. Runs the stages after `link` on the same connection, writes no file.
     """
-    from reports.outputs import summary
+    from mpg.reports.outputs import summary
 
     after_link = [stage for name, stage in stages()
                   if name in ("pseudonymise", "households", "select", "profile")]

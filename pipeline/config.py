@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
                       field_validator, model_validator)
 
-from pipeline.errors import ConfigError
+from mpg.pipeline.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES = PACKAGE_ROOT / "rules" / "default.toml"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import LinkageSettings, Manifest, Rules
+from mpg.pipeline.config import LinkageSettings, Manifest, Rules
 
 
 @dataclass

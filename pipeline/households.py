@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.context import RunContext
+from mpg.pipeline.context import RunContext
 
 
 def households(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:

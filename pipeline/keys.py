@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.errors import UsageError
+from mpg.pipeline.errors import UsageError
 
 KEY_ENV = "MPG_PSEUDONYM_KEY"
 KEY_FILE_ENV = "MPG_PSEUDONYM_KEY_FILE"

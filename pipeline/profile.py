@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.context import RunContext
-from pipeline.select import sql_in_list
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.select import sql_in_list
 
 
 def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:

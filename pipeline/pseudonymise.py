@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from pipeline.context import RunContext
-from pipeline.keys import pseudonym_array
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.keys import pseudonym_array
 
 
 def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 from rich.console import Console
 
-from pipeline.context import RunContext
+from mpg.pipeline.context import RunContext
 
 Stage = Callable[[duckdb.DuckDBPyConnection, RunContext], list[str]]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.config import Rules
-from pipeline.context import RunContext
+from mpg.pipeline.config import Rules
+from mpg.pipeline.context import RunContext
 
 
 def sql_in_list(codes) -> str:

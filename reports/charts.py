@@ -12,8 +12,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from reports.labels import CATEGORIES, Labels
-from reports.model import Table
+from mpg.reports.labels import CATEGORIES, Labels
+from mpg.reports.model import Table
 
 COLOURS = {"MPG": "#2b2b2b", "BIB": "#1f5a96", "MULTI_AGENCY": "#e0812b",
            "ZORGNETWERK": "#3a9a6e", "SUPPRESSED": "#c8c8c8"}

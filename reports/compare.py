@@ -17,14 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.config import Rules
-from reports import charts, model, page
-from reports.disclosure import Relation, Status, display_count, protect
-from reports.labels import CATEGORIES, Labels
-from reports.model import (CITY, NB_CATEGORIES, UNKNOWN, Column, OutError, PublishedRun,
+from mpg.pipeline.config import Rules
+from mpg.reports import charts, model, page
+from mpg.reports.disclosure import Relation, Status, display_count, protect
+from mpg.reports.labels import CATEGORIES, Labels
+from mpg.reports.model import (CITY, NB_CATEGORIES, UNKNOWN, Column, OutError, PublishedRun,
                            Table)
-from reports.publish import check_folders, legend, safe_name
-from reports.workbook import Sheet, TextBlock, signed, write_workbook
+from mpg.reports.publish import check_folders, legend, safe_name
+from mpg.reports.workbook import Sheet, TextBlock, signed, write_workbook
 
 FLOWS = ("in", "out", "stay")
 SHEETS = ("Summary", "Neighbourhoods", "Neighbourhoods by category", "Notes")

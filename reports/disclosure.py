@@ -31,7 +31,7 @@ from enum import Enum
 
 import numpy as np
 
-from pipeline.errors import MpgError
+from mpg.pipeline.errors import MpgError
 
 Key = Hashable
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pipeline.errors import UsageError
+from mpg.pipeline.errors import UsageError
 
 LANGUAGES = ("nl", "en")
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.config import Rules, load_rules
-from pipeline.errors import MpgError, UsageError
-from reports.disclosure import (DisclosureError, Protection, Relation, Status, display_count,
+from mpg.pipeline.config import Rules, load_rules
+from mpg.pipeline.errors import MpgError, UsageError
+from mpg.reports.disclosure import (DisclosureError, Protection, Relation, Status, display_count,
                                 protect, share)
-from reports.labels import CATEGORIES, Labels, agency_name
+from mpg.reports.labels import CATEGORIES, Labels, agency_name
 
 Key = Hashable
 CITY = "__city__"  # the total row of a table

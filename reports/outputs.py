@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.context import RunContext
+from mpg.pipeline.context import RunContext
 
 CATEGORIES = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
 NOT_COUNTED = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household",

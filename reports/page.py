@@ -16,9 +16,9 @@ from typing import Any
 
 import vl_convert
 
-from reports.labels import Labels
-from reports.model import Table
-from reports.workbook import signed
+from mpg.reports.labels import Labels
+from mpg.reports.model import Table
+from mpg.reports.workbook import signed
 
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}
 

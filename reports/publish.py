@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Rules
-from pipeline.errors import UsageError
-from reports import charts, model, page
-from reports.labels import CATEGORIES, Labels
-from reports.model import CITY, NB_CATEGORIES, PublishedRun, Settings, Table
-from reports.workbook import Sheet, TextBlock, write_workbook
+from mpg.pipeline.config import Rules
+from mpg.pipeline.errors import UsageError
+from mpg.reports import charts, model, page
+from mpg.reports.labels import CATEGORIES, Labels
+from mpg.reports.model import CITY, NB_CATEGORIES, PublishedRun, Settings, Table
+from mpg.reports.workbook import Sheet, TextBlock, write_workbook
 
 # Sheet names are part of the contract with whoever reads the workbook by program; the
 # contents are in the chosen language.

@@ -15,8 +15,8 @@ from typing import Any
 
 import xlsxwriter
 
-from reports.labels import Labels
-from reports.model import Table
+from mpg.reports.labels import Labels
+from mpg.reports.model import Table
 
 TABLE_STYLE = "Table Style Medium 2"
 MAX_WIDTH = 60

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import (NEIGHBOURHOOD_FIELDS, NEIGHBOURHOOD_REQUIRED, PERSON_FIELDS,
+from mpg.pipeline.config import (NEIGHBOURHOOD_FIELDS, NEIGHBOURHOOD_REQUIRED, PERSON_FIELDS,
                              PERSON_REQUIRED, RECORD_FIELDS, RECORD_REQUIRED,
                              RESIDENCE_FIELDS, RESIDENCE_REQUIRED, Manifest, SourceSection)
-from pipeline.context import RunContext
-from pipeline.errors import ConfigError, DeliveryError
-from sources.readers import ROW, RawTable, file_sha256, read_file
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.errors import ConfigError, DeliveryError
+from mpg.sources.readers import ROW, RawTable, file_sha256, read_file
 
 ISO = "%Y-%m-%d"
 DATE_FIELDS = {"birth_date", "contact_date", "end_date", "start_date"}

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipeline.errors import ConfigError, DeliveryError
+from mpg.pipeline.errors import ConfigError, DeliveryError
 
 ROW = "__row"
 

@@ -52,7 +52,7 @@ def out_dir(tmp_path: Path) -> Path:
 
 def run_pipeline(manifest: Path, out: Path, **kwargs: Any):
     """`pipeline.run` with the test key (imported late: the pipeline may still be missing)."""
-    from pipeline import run
+    from mpg.pipeline import run
 
     kwargs.setdefault("pseudonym_key", TEST_KEY)
     return run(manifest, out, **kwargs)

@@ -49,7 +49,7 @@ def hidden_folders(out: Path) -> list[Path]:
 
 
 def run_in_process(manifest: Path, out: Path, key: str = KEY, **kwargs: Any):
-    from pipeline import run
+    from mpg.pipeline import run
 
     return run(manifest, out, pseudonym_key=key.encode(), **kwargs)
 
@@ -58,7 +58,7 @@ def run_in_process(manifest: Path, out: Path, key: str = KEY, **kwargs: Any):
 def city(folder: Path, n_persons: int) -> Path:
     """A synthetic city big enough that linkage takes a while (else a builder delivery)."""
     try:
-        from data_fixtures import make_city
+        from mpg.data_fixtures import make_city
     except ImportError:  # pragma: no cover - before data_fixtures existed
         d, _ = build(folder)
         return d.write()
@@ -198,7 +198,7 @@ def test_ctrl_c_mid_link_cleans_up_and_prints_no_traceback(city_runs):
 SWAP_SCRIPT = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from pipeline import api
+    from mpg.pipeline import api
 
     mode, out = sys.argv[1], Path(sys.argv[2])
     exchange = api._exchange
@@ -240,8 +240,8 @@ def test_a_run_killed_while_out_is_swapped(mode, tmp_path: Path):
         assert snapshot(out) == {"summary.json": hashlib.sha256(b"new").hexdigest()}
     else:
         assert not out.exists()  # the window the exchange closes
-    from pipeline.api import staging
-    from pipeline.errors import DeliveryError
+    from mpg.pipeline.api import staging
+    from mpg.pipeline.errors import DeliveryError
 
     with pytest.raises(DeliveryError):  # the next run fails: OUT must be whole again
         with staging(out):
@@ -254,7 +254,7 @@ def test_a_run_killed_while_out_is_swapped(mode, tmp_path: Path):
 
 def test_a_stale_folder_of_a_live_run_is_left_alone(tmp_path: Path):
     """Two runs beside one OUT: the first does not delete the other's work in progress."""
-    from pipeline.api import staging
+    from mpg.pipeline.api import staging
 
     out = tmp_path / "out"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -275,7 +275,7 @@ def test_a_stale_folder_of_a_live_run_is_left_alone(tmp_path: Path):
 
 
 def test_a_failed_run_leaves_the_previous_out_and_nothing_else(tmp_path: Path):
-    from pipeline.errors import DeliveryError
+    from mpg.pipeline.errors import DeliveryError
 
     from builder import Delivery
 
@@ -336,13 +336,13 @@ def test_links_are_the_same_on_a_rerun(three_runs):
 
 # ------------------------------------------------------------------ the audit record
 def test_run_json_is_the_audit_record(three_runs):
-    from pipeline import config
-    from pipeline.api import TOOL_VERSION
-    from sources.readers import file_sha256
+    from mpg.pipeline import config
+    from importlib.metadata import version
+    from mpg.sources.readers import file_sha256
 
     out, manifest = three_runs["a"], three_runs["manifest"]
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert record["tool_version"] == TOOL_VERSION
+    assert record["tool_version"] == version("mpg-count")
     assert record["run"] == "PRIV"
     assert record["manifest"]["sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
     assert Path(record["manifest"]["path"]) == manifest.resolve()

@@ -213,7 +213,7 @@ CASES: dict[str, Callable[[Delivery, Path], tuple[Path, str, list[str], dict[str
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_unreadable_input_stops_the_run_before_writing(case, earlier_out, delivery, tmp_path,
                                                        out_dir):
-    from pipeline import errors
+    from mpg.pipeline import errors
 
     manifest, error_name, mentions, kwargs = CASES[case](delivery, tmp_path)
     if earlier_out:

@@ -21,7 +21,7 @@ WITH_KEY = {"MPG_PSEUDONYM_KEY": TEST_KEY.decode(), "MPG_PSEUDONYM_KEY_FILE": No
 
 
 def mpg(*args: str, env: dict | None = None):
-    from cli import app
+    from mpg.cli import app
 
     result = CliRunner().invoke(app, [str(a) for a in args], env=env or WITH_KEY)
     text = result.output  # stdout and stderr, as the user sees them

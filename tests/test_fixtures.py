@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from stdnum.nl import bsn as nl_bsn
 
-from data_fixtures import make_city, make_quarters
-from data_fixtures.oracle import count_delivery, read_delivery
+from mpg.data_fixtures import make_city, make_quarters
+from mpg.data_fixtures.oracle import count_delivery, read_delivery
 
 from conftest import example_dir
 
@@ -123,7 +123,7 @@ def test_manifest_names_every_file_in_the_promised_formats(hard_city):
 
 
 def test_manifest_is_valid_for_the_pipeline(hard_city):
-    config = pytest.importorskip("pipeline.config")
+    config = pytest.importorskip("mpg.pipeline.config")
     manifest = config.load_manifest(hard_city.manifest_path)
     assert manifest.run.name == "2004Q2"
     assert len(manifest.source) == 11

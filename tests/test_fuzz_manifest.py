@@ -285,7 +285,7 @@ def test_the_valid_manifest_loads(tmp_path: Path):
     pytest.param(b'name = "x"\n', id="no tables"),
 ])
 def test_unreadable_manifest_file_is_a_config_error(content, tmp_path: Path):
-    from pipeline.errors import ConfigError
+    from mpg.pipeline.errors import ConfigError
 
     write_delivery(tmp_path / "delivery")
     manifest = tmp_path / "delivery" / "delivery.toml"
@@ -321,7 +321,7 @@ CLI_CASES = {
 def test_cli_bad_manifest_exits_1_with_a_message(case, command, tmp_path: Path):
     from typer.testing import CliRunner
 
-    from cli import app
+    from mpg.cli import app
 
     manifest = write_delivery(tmp_path / "delivery")
     data = valid_manifest()
@@ -345,7 +345,7 @@ def test_cli_bad_manifest_exits_1_with_a_message(case, command, tmp_path: Path):
 def test_cli_validate_any_broken_manifest_exits_0_or_1_without_a_traceback(mutations):
     from typer.testing import CliRunner
 
-    from cli import app
+    from mpg.cli import app
 
     with tempfile.TemporaryDirectory() as tmp:
         manifest = write_mutated_delivery(Path(tmp), mutations)

@@ -107,9 +107,9 @@ def write_manifest(d: Delivery, sources: list[dict[str, Any]],
 def load_only(manifest: Path) -> duckdb.DuckDBPyConnection:
     """The load stage on an in-memory database, as validate_delivery runs it, kept open so
     the test can read `ident.records`, `rejects` and `source_files`."""
-    from pipeline import config
-    from pipeline.context import RunContext
-    from sources.load import load
+    from mpg.pipeline import config
+    from mpg.pipeline.context import RunContext
+    from mpg.sources.load import load
 
     m = config.load_manifest(manifest)
     con = duckdb.connect()
@@ -128,8 +128,8 @@ class Outcome:
 
 def validate(manifest: Path) -> Outcome:
     """validate_delivery; a DeliveryError or ConfigError is an outcome, anything else fails."""
-    from pipeline import validate_delivery
-    from pipeline.errors import ConfigError, DeliveryError
+    from mpg.pipeline import validate_delivery
+    from mpg.pipeline.errors import ConfigError, DeliveryError
 
     try:
         return Outcome(files=validate_delivery(manifest))
@@ -539,7 +539,7 @@ BROKEN_CSV: dict[str, tuple[bytes, dict[str, str]]] = {
 
 @pytest.mark.parametrize("case", sorted(BROKEN_CSV))
 def test_a_broken_file_is_a_delivery_error_that_names_it(case, tmp_path: Path):
-    from pipeline.errors import ConfigError, DeliveryError
+    from mpg.pipeline.errors import ConfigError, DeliveryError
 
     content, entry = BROKEN_CSV[case]
     d = small_register(tmp_path / "delivery")
@@ -952,7 +952,7 @@ WRONG_TYPES = {
 
 @pytest.mark.parametrize("kind", sorted(WRONG_TYPES))
 def test_parquet_column_of_a_type_that_is_not_text_is_a_file_error(kind, tmp_path: Path):
-    from pipeline.errors import DeliveryError
+    from mpg.pipeline.errors import DeliveryError
 
     d = small_register(tmp_path / "delivery")
     pq.write_table(pa.table({"record_id": ["1"], "contact_date": ["2003-01-01"],

@@ -8,10 +8,10 @@ import duckdb
 import pytest
 from stdnum.nl import bsn as stdnum_bsn
 
-from linkage.link import link
-from linkage.standardise import create_macros, identity_features, load_nicknames, standardise
-from linkage.settings import effective
-from pipeline.config import PassesSettings, load_linkage
+from mpg.linkage.link import link
+from mpg.linkage.standardise import create_macros, identity_features, load_nicknames, standardise
+from mpg.linkage.settings import effective
+from mpg.pipeline.config import PassesSettings, load_linkage
 
 D = dt.date
 
@@ -328,7 +328,7 @@ def test_probabilistic_pass_links_variants_and_keeps_look_alikes_apart(tmp_path)
 
 
 def test_candidate_probability_weighs_a_candidate_against_the_others_and_nobody():
-    from linkage.probabilistic import candidate_probability_sql
+    from mpg.linkage.probabilistic import candidate_probability_sql
     con = duckdb.connect()
     # record 1: one candidate at odds 1 (weight 0); 2: two at odds 1; 3: odds 2^20 and 2^6
     con.execute("""CREATE TABLE s AS SELECT * FROM (VALUES (1, 'a', 0.0), (2, 'a', 0.0),
@@ -407,7 +407,7 @@ def test_splink_leaves_nothing_behind_and_restores_the_default_database(tmp_path
 
 
 def test_review_decisions_are_obeyed(tmp_path):
-    from linkage.review import import_reviews
+    from mpg.linkage.review import import_reviews
     records = [dict(surname="Smit", given_names="Kees", birth_date=D(1965, 3, 3)),
                dict(surname="van der Berg", given_names="Jan"),
                dict(bsn="123456782", surname="Berg", prefix="van der",

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.config import RECORD_FIELDS, load_linkage, load_manifest
+from mpg.pipeline.config import RECORD_FIELDS, load_linkage, load_manifest
 
 from conftest import example_dir
 
@@ -148,8 +148,8 @@ def expected_links() -> pd.DataFrame:
 
 @pytest.fixture()
 def example_run(tmp_path):
-    from linkage.link import link
-    from linkage.standardise import standardise
+    from mpg.linkage.link import link
+    from mpg.linkage.standardise import standardise
     con, manifest = example_connection()
     ctx = example_ctx(tmp_path, manifest)
     standardise(con, ctx)
@@ -205,10 +205,10 @@ def test_example_metrics_hold_no_identifiers(example_run):
 
 def test_example_links_through_the_project_loader(tmp_path):
     """The same check with sources/load.py reading the delivery instead of the reader above."""
-    load = pytest.importorskip("sources.load").load
-    from linkage.link import link
-    from linkage.standardise import standardise
-    from pipeline.config import load_rules
+    load = pytest.importorskip("mpg.sources.load").load
+    from mpg.linkage.link import link
+    from mpg.linkage.standardise import standardise
+    from mpg.pipeline.config import load_rules
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS ident")
     ctx = example_ctx(tmp_path, load_manifest(MANIFEST))

@@ -10,9 +10,9 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark")
 
-from linkage.model import PERSONS, RECORDS, splink_settings  # noqa: E402
-from linkage.settings import effective  # noqa: E402
-from linkage.standardise import LINK_COLUMNS, standardise  # noqa: E402
+from mpg.linkage.model import PERSONS, RECORDS, splink_settings  # noqa: E402
+from mpg.linkage.settings import effective  # noqa: E402
+from mpg.linkage.standardise import LINK_COLUMNS, standardise  # noqa: E402
 from test_linkage_example import example_connection, example_ctx  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def spark(tmp_path_factory):
 
 def test_default_model_predicts_the_same_best_persons_on_spark_and_duckdb(tmp_path, spark):
     from splink import Linker, SparkAPI
-    from linkage.link import link
+    from mpg.linkage.link import link
     con, manifest = example_connection()
     ctx = example_ctx(tmp_path, manifest)
     standardise(con, ctx)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_linkage
-from pipeline.errors import ConfigError
+from mpg.pipeline.config import load_linkage
+from mpg.pipeline.errors import ConfigError
 
 from conftest import example_dir
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(example_dir() is None, reason="worked example no
 
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
-    from linkage.tune import tune
+    from mpg.linkage.tune import tune
     out = tmp_path_factory.mktemp("tune")
     return tune(EXAMPLE / "delivery.toml", out), out
 
@@ -71,7 +71,7 @@ def test_bad_linkage_settings_name_the_key(tmp_path):
 
 
 def test_short_settings_file_takes_the_lists_from_the_default(tmp_path):
-    from linkage.settings import effective
+    from mpg.linkage.settings import effective
     short = tmp_path / "linkage.toml"
     short.write_text("threshold = 0.95\n", encoding="utf-8")
     settings = effective(load_linkage(short))

@@ -249,7 +249,7 @@ def env(**extra: str) -> dict[str, str]:
 def mpg_command() -> list[str]:
     """The installed console script, else the same entry point through this Python."""
     script = shutil.which("mpg")
-    return [script] if script else [sys.executable, "-c", "from cli import app; app()"]
+    return [script] if script else [sys.executable, "-c", "from mpg.cli import app; app()"]
 
 
 def mpg(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess:
@@ -284,7 +284,7 @@ def mpg_in_process(*args: Any) -> CliRun:
     console script, without the seconds a new interpreter takes."""
     from typer.testing import CliRunner
 
-    from cli import app
+    from mpg.cli import app
 
     result = CliRunner().invoke(app, [str(a) for a in args],
                                 env={"MPG_PSEUDONYM_KEY": KEY, "MPG_PSEUDONYM_KEY_FILE": None,
@@ -306,10 +306,10 @@ def count(tmp: Path, runner, *, images: bool = True) -> dict[str, Any]:
         cli = runner("run", manifest, "--out", out, "--publish", pub, "--lang", "en")
     else:
         cli = runner("run", manifest, "--out", out)
-        from reports.publish import publish
+        from mpg.reports.publish import publish
         publish(out, pub, lang="en", images=False)
 
-    from pipeline import run
+    from mpg.pipeline import run
 
     handler = _Keep()
     root = logging.getLogger()
@@ -434,7 +434,7 @@ def _register(d: Delivery) -> dict[str, Any]:
 
 
 def test_person_keys_are_the_keyed_hmac_of_register_numbers(counted):
-    from pipeline.keys import pseudonym
+    from mpg.pipeline.keys import pseudonym
 
     con = duckdb.connect(str(counted["out"] / "run.duckdb"), read_only=True)
     try:
@@ -451,7 +451,7 @@ def test_person_keys_are_the_keyed_hmac_of_register_numbers(counted):
 
 
 def test_household_keys_are_keyed_pseudonyms_not_register_numbers(counted):
-    from pipeline.keys import pseudonym
+    from mpg.pipeline.keys import pseudonym
 
     keys = set(pq.read_table(counted["out"] / "households.parquet")
                .column("household_key").to_pylist())
@@ -467,7 +467,7 @@ def test_household_keys_are_keyed_pseudonyms_not_register_numbers(counted):
 def test_a_run_without_a_key_is_refused(tmp_path: Path):
     from typer.testing import CliRunner
 
-    from cli import app
+    from mpg.cli import app
 
     d, _ = build(tmp_path / "delivery")
     manifest = d.write()
@@ -526,7 +526,7 @@ ERROR_CASES = ["no header row", "not utf-8", "quote never closed", "mapped colum
 def test_file_errors_name_the_file_and_no_value(case, tmp_path: Path):
     from typer.testing import CliRunner
 
-    from cli import app
+    from mpg.cli import app
 
     manifest, d = _broken(tmp_path / "delivery", case)
     out = tmp_path / "runs" / "out"
@@ -584,8 +584,8 @@ def test_the_console_script_run_and_publication_hold_no_personal_data(tmp_path: 
 
 def test_a_short_key_in_the_environment_is_refused(monkeypatch):
     """A short key can be guessed; the environment variable is held to the key file's rule."""
-    from pipeline.errors import UsageError
-    from pipeline.keys import KEY_ENV, KEY_FILE_ENV, MIN_KEY_LENGTH, resolve_key
+    from mpg.pipeline.errors import UsageError
+    from mpg.pipeline.keys import KEY_ENV, KEY_FILE_ENV, MIN_KEY_LENGTH, resolve_key
 
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
     monkeypatch.setenv(KEY_ENV, "k" * (MIN_KEY_LENGTH - 1))

@@ -12,10 +12,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.errors import UsageError
-from reports import model
-from reports.disclosure import Status
-from reports.publish import SHEETS, publish
+from mpg.pipeline.errors import UsageError
+from mpg.reports import model
+from mpg.reports.disclosure import Status
+from mpg.reports.publish import SHEETS, publish
 from test_reports_disclosure import exact_ranges
 from test_reports_support import (example_out, household, next_quarter, synthetic_city,
                                   write_out)
@@ -239,7 +239,7 @@ def test_no_household_keys_or_identifiers_in_pub(small_city: Path, tmp_path: Pat
 
 def test_rules_min_cell_and_rounding(small_city: Path, tmp_path: Path):
     from test_reports_support import rules_dump
-    from pipeline.config import Rules
+    from mpg.pipeline.config import Rules
 
     strict = Rules.model_validate(rules_dump(min_cell=10))
     path = publish(small_city, tmp_path / "strict", images=False, rules=strict)[0]
@@ -355,7 +355,7 @@ def test_publish_and_compare_a_real_run_of_the_example(tmp_path: Path):
     """The pipeline's own OUT for the worked example (summary.json with origin and rules,
     households.parquet, run.json): published and compared without a small number."""
     from conftest import find_example, run_pipeline
-    from reports.compare import compare
+    from mpg.reports.compare import compare
 
     example = find_example()
     out = tmp_path / "runs" / "out"

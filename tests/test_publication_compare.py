@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reports import model
-from reports.compare import Comparison, compare, flows
-from reports.disclosure import Status
-from reports.publish import publish
+from mpg.reports import model
+from mpg.reports.compare import Comparison, compare, flows
+from mpg.reports.disclosure import Status
+from mpg.reports.publish import publish
 from test_reports_disclosure import exact_ranges
 from test_publication import (assert_no_small_numbers, embedded_specs, row_for, sheet_rows,
                               workbook_cells)
@@ -162,7 +162,7 @@ def test_compare_writes_chart_images(tmp_path: Path):
 
 
 def test_households_that_disagree_with_the_summary_are_an_error(tmp_path: Path):
-    from reports.model import OutError
+    from mpg.reports.model import OutError
 
     prev, cur = quarter_pair(tmp_path)
     hh = pd.read_parquet(cur / "households.parquet")

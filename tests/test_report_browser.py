@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.compare import compare
-from reports.publish import publish
+from mpg.reports.compare import compare
+from mpg.reports.publish import publish
 from test_publication import small_city_households
 from test_reports_support import next_quarter, synthetic_city, write_out
 

@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 
-from reports.disclosure import (DisclosureError, Relation, Status, display_count,
+from mpg.reports.disclosure import (DisclosureError, Relation, Status, display_count,
                                 exact_recoverable, is_small, protect, recoverable,
                                 round_to_base, share, small_label)
 

@@ -25,7 +25,7 @@ WIJKEN = [("WK001401", "Centrum"), ("WK001402", "Oosterpark"), ("WK001403", "Bei
 
 
 def rules_dump(min_cell: int = 5, rounding_base: int = 0) -> dict[str, Any]:
-    from pipeline.config import load_rules
+    from mpg.pipeline.config import load_rules
 
     rules = load_rules().model_dump(mode="json")
     return {**rules, "min_cell": min_cell, "rounding_base": rounding_base}
