@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from mpg.pipeline import sql
 from mpg.pipeline.errors import DeliveryError, UsageError
 
 REQUIRED = ("agency", "file", "record_id", "person_id", "decision")
@@ -96,7 +97,7 @@ def apply_reviews(con: duckdb.DuckDBPyConnection, review_db: str | Path, decided
     path = Path(review_db)
     if not path.exists():
         raise UsageError(f"The review store {path} does not exist; import decisions first")
-    con.execute(f"ATTACH '{path.as_posix()}' AS mpg_reviews (READ_ONLY)")
+    sql.attach(con, path, "mpg_reviews", read_only=True)
     try:
         con.execute(f"""
             CREATE OR REPLACE TABLE ident._reviews AS
@@ -107,7 +108,7 @@ def apply_reviews(con: duckdb.DuckDBPyConnection, review_db: str | Path, decided
             WHERE d.person_id IN (SELECT person_id FROM ident.persons_std)
         """)
     finally:
-        con.execute("DETACH mpg_reviews")
+        sql.detach(con, "mpg_reviews")
     con.execute(f"""INSERT INTO {vetoes} SELECT record_key, person_id FROM ident._reviews
                     WHERE decision = 'non_match'""")
     # Two "match" decisions for one record with different persons contradict each other:

@@ -244,13 +244,13 @@ def write_clerical_review(con: duckdb.DuckDBPyConnection, settings, path: Path,
                        AS decision_weight
             FROM {SCORES} s
             JOIN ident.links l USING (record_key)
-            WHERE (l.match_key IS NULL OR l.match_key NOT IN {DETERMINISTIC_KEYS})
-              AND (s.rank = 1 OR (s.rank = 2 AND s.match_weight >= {threshold_weight}
-                                                                  - {settings.min_margin}))),
+            WHERE (l.match_key IS NULL OR NOT list_contains($deterministic, l.match_key))
+              AND (s.rank = 1 OR (s.rank = 2 AND s.match_weight >= $threshold_weight
+                                                                  - $min_margin))),
         nearest AS (
-            SELECT record_key, min(abs(decision_weight - {threshold_weight})) AS distance
+            SELECT record_key, min(abs(decision_weight - $threshold_weight)) AS distance
             FROM candidates WHERE rank = 1 GROUP BY record_key
-            ORDER BY distance, record_key LIMIT {int(n_pairs)})
+            ORDER BY distance, record_key LIMIT $n_pairs)
         SELECT r.agency, r.file, r.record_id, c.person_id,
                round(c.match_probability, 6) AS match_probability,
                round(c.pair_probability, 6) AS pair_probability,
@@ -278,7 +278,8 @@ def write_clerical_review(con: duckdb.DuckDBPyConnection, settings, path: Path,
         JOIN ident.persons_std ps ON ps.person_id = c.person_id
         JOIN ident.links l USING (record_key)
         ORDER BY n.distance, c.record_key, c.rank
-    """).df()
+    """, {"deterministic": list(DETERMINISTIC_KEYS), "threshold_weight": threshold_weight,
+          "min_margin": settings.min_margin, "n_pairs": int(n_pairs)}).df()
     rows.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
     return len(rows)
 

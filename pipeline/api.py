@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 from rich.console import Console
 
-from mpg.pipeline import config
+from mpg.pipeline import config, sql
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.keys import resolve_key
 from mpg.pipeline.runner import Stage, StageReport, run_stages
@@ -155,11 +155,11 @@ def connect(database: Path, work: Path, engine: Engine) -> duckdb.DuckDBPyConnec
 
 def keep_identifying_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Copy the identifying tables to `path`, for an analyst's review of the links."""
-    con.execute(f"ATTACH '{path}' AS kept")
+    sql.attach(con, path, "kept")
     try:
         con.execute("COPY FROM DATABASE ident TO kept")
     finally:
-        con.execute("DETACH kept")
+        sql.detach(con, "kept")
     os.chmod(path, 0o600)  # names and BSNs: readable by the analyst only, whatever the umask
 
 

@@ -148,6 +148,22 @@ class Manifest(Frozen):
         return (self.folder / relative).resolve()
 
 
+# Names an analyst gives in the rules file (agencies, categories). They become keys of
+# summary.json ("GELDZORG+MJD"), column names and labels: letters, digits, _ and -, no
+# quotes or "+", so no name can be mistaken for SQL or for a combination of names.
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
+NAME_RULE = ("start with a letter and use only letters, digits, _ and - (at most 40), "
+             "for example JEUGDZORG or Team_Noord")
+
+
+def check_name(name: str, what: str) -> str:
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+        raise ValueError(f"the {what} name {name!r} cannot be used; a name must {NAME_RULE}")
+    return name
+
+
 class AgencyRule(Frozen):
     sources: tuple[AgencyCode, ...]
     min_records: int = Field(1, ge=1)
@@ -166,6 +182,13 @@ class Rules(Frozen):
     agencies: dict[str, AgencyRule]
     min_cell: int = Field(5, ge=1)  # disclosure control for everything published
     rounding_base: int = Field(0, ge=0)  # 0 = no rounding
+
+    @field_validator("agencies")
+    @classmethod
+    def _agency_names(cls, v: dict[str, AgencyRule]) -> dict[str, AgencyRule]:
+        for name in v:
+            check_name(name, "agency")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rules":

@@ -10,25 +10,25 @@ from __future__ import annotations
 import duckdb
 
 from mpg.pipeline.context import RunContext
-from mpg.pipeline.select import sql_in_list
+from mpg.pipeline.select import codes
 
 
 def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     rules = ctx.rules
     # Social assistance: any member with a period overlapping the window (= in_window).
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE counted_households AS
         WITH bijstand AS (
             SELECT DISTINCT m.household_key
             FROM records r JOIN memberships m USING (person_key)
-            WHERE r.agency IN {sql_in_list(rules.bijstand_sources)} AND r.in_window)
+            WHERE list_contains($bijstand, r.agency) AND r.in_window)
         SELECT c.household_key, c.category, h.neighbourhood_code, h.n_adults, h.n_children,
                c.agencies, b.household_key IS NOT NULL AS bijstand,
                CAST(c.match_probability_min AS DOUBLE) AS match_probability_min, h.household_type
         FROM household_categories c JOIN households h USING (household_key)
         LEFT JOIN bijstand b USING (household_key)
         WHERE c.category IS NOT NULL
-        ORDER BY c.household_key""")
+        ORDER BY c.household_key""", {"bijstand": codes(rules.bijstand_sources)})
     # Mothers and fathers: adults of the household who are a parent of one of its children.
     con.execute("""
         CREATE OR REPLACE TABLE profile_origin AS

@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import duckdb
 
+from mpg.pipeline import sql
 from mpg.pipeline.config import Rules
 from mpg.pipeline.context import RunContext
 
 
-def sql_in_list(codes) -> str:
-    return "(" + ", ".join(f"'{c.value}'" for c in codes) + ")" if codes else "(NULL)"
+def codes(sources) -> list[str]:
+    """Source codes as a list parameter (`list_contains($x, source)`)."""
+    return [c.value for c in sources]
 
 
-def _agency_map_sql(rules: Rules) -> str:
-    rows = [f"('{code.value}', '{name}', {rule.min_records})"
-            for name, rule in rules.agencies.items() for code in rule.sources]
-    return "SELECT * FROM (VALUES " + ", ".join(rows) + ") t(source, agency, min_records)"
+def agency_map(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+    """TEMP agency_map(source, agency, min_records) from the rules, as parameters."""
+    sql.values_table(con, "agency_map", (("source", "VARCHAR"), ("agency", "VARCHAR"),
+                                         ("min_records", "INTEGER")),
+                     [(code.value, name, rule.min_records)
+                      for name, rule in rules.agencies.items() for code in rule.sources])
 
 
 def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     rules = ctx.rules
-    con.execute(f"CREATE OR REPLACE TEMP TABLE agency_map AS {_agency_map_sql(rules)}")
+    agency_map(con, rules)
     # The records that can select a household: in the window, identified, linked to a
     # person who lives in some household on the reference date.
     con.execute("""
@@ -45,7 +49,7 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         GROUP BY hr.household_key, a.agency ORDER BY hr.household_key, a.agency""")
     conditions = {
         "BIB": "has_bib",
-        "MULTI_AGENCY": f"n_agencies >= {rules.min_agencies}",
+        "MULTI_AGENCY": "n_agencies >= $min_agencies",
         "ZORGNETWERK": "has_zorgnetwerk",
     }
     category = " ".join(f"WHEN {conditions[c]} THEN '{c}'" for c in rules.precedence)
@@ -53,11 +57,11 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         CREATE OR REPLACE TABLE household_categories AS
         WITH signals AS (
             SELECT household_key,
-                   bool_or(source IN {sql_in_list(rules.bib_sources)}) AS has_bib,
-                   bool_or(source IN {sql_in_list(rules.zorgnetwerk_sources)}) AS has_zorgnetwerk,
-                   min(match_probability) FILTER (source IN {sql_in_list(rules.bib_sources)})
+                   bool_or(list_contains($bib, source)) AS has_bib,
+                   bool_or(list_contains($zorgnetwerk, source)) AS has_zorgnetwerk,
+                   min(match_probability) FILTER (list_contains($bib, source))
                        AS bib_probability,
-                   min(match_probability) FILTER (source IN {sql_in_list(rules.zorgnetwerk_sources)})
+                   min(match_probability) FILTER (list_contains($zorgnetwerk, source))
                        AS zorgnetwerk_probability
             FROM household_records GROUP BY household_key),
         agencies AS (
@@ -75,11 +79,13 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
                END AS match_probability_min
         FROM signals s JOIN households h USING (household_key)
         LEFT JOIN agencies a USING (household_key)
-        ORDER BY s.household_key""")
-    con.execute(f"""
+        ORDER BY s.household_key""", {"bib": codes(rules.bib_sources),
+                                      "zorgnetwerk": codes(rules.zorgnetwerk_sources),
+                                      "min_agencies": rules.min_agencies})
+    con.execute("""
         CREATE OR REPLACE TABLE record_outcomes AS
         SELECT r.record_key, r.agency,
-               CASE WHEN r.agency IN {sql_in_list(rules.bijstand_sources)} THEN 'profile_source'
+               CASE WHEN list_contains($bijstand, r.agency) THEN 'profile_source'
                     WHEN NOT r.in_window THEN 'outside_window'
                     WHEN r.is_anonymous THEN 'anonymous_zorgnetwerk'
                     WHEN r.person_key IS NULL THEN 'unlinked_records'
@@ -88,7 +94,7 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         FROM records r
         LEFT JOIN memberships m USING (person_key)
         LEFT JOIN households h USING (household_key)
-        ORDER BY r.record_key""")
+        ORDER BY r.record_key""", {"bijstand": codes(rules.bijstand_sources)})
     con.execute("DROP TABLE household_records")
     con.execute("DROP TABLE agency_map")
     return ["household_agencies", "household_categories", "record_outcomes"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from mpg.pipeline import sql
 from mpg.pipeline.context import RunContext
 
 CATEGORIES = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
@@ -104,18 +105,15 @@ def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
                round(coalesce(mpg_total / nullif(sum(mpg_total) OVER (), 0), 0), 6) AS share_of_mpg
         FROM t ORDER BY neighbourhood_code""").df()
     neighbourhoods.to_csv(out / "neighbourhoods.csv", index=False, lineterminator="\n")
-    con.execute(f"""COPY (SELECT household_key, category, neighbourhood_code, n_adults,
-                                 n_children, agencies, bijstand, match_probability_min,
-                                 household_type
-                          FROM counted_households ORDER BY household_key)
-                    TO '{out / "households.parquet"}' (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT file, "row", reason FROM rejects ORDER BY file, "row")
-                    TO '{out / "rejects.csv"}' (HEADER, DELIMITER ',')""")
-    con.execute(f"""COPY (SELECT r.agency, r.file, r.record_id, l.person_id,
-                                 l.match_probability,
-                                 CASE WHEN r.is_anonymous THEN 'anonymous' ELSE l.match_key END
-                                     AS match_key
-                          FROM ident.records r LEFT JOIN ident.links l USING (record_key)
-                          ORDER BY r.record_key)
-                    TO '{out / "links.parquet"}' (FORMAT parquet)""")
+    sql.write_parquet(con, """
+        SELECT household_key, category, neighbourhood_code, n_adults, n_children, agencies,
+               bijstand, match_probability_min, household_type
+        FROM counted_households ORDER BY household_key""", out / "households.parquet")
+    sql.write_csv(con, 'SELECT file, "row", reason FROM rejects ORDER BY file, "row"',
+                  out / "rejects.csv")
+    sql.write_parquet(con, """
+        SELECT r.agency, r.file, r.record_id, l.person_id, l.match_probability,
+               CASE WHEN r.is_anonymous THEN 'anonymous' ELSE l.match_key END AS match_key
+        FROM ident.records r LEFT JOIN ident.links l USING (record_key)
+        ORDER BY r.record_key""", out / "links.parquet")
     return []
