@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,14 +129,14 @@ def _encoding_message(display: str, encoding: str) -> str:
 
 
 def _read_csv(path: Path, display: str, delimiter: str, encoding: str) -> RawTable:
+    """Arrow reads an ordinary file fast. A file with anything unusual in it (a row with the
+    wrong number of fields, a blank or empty line, a value with a line break, a header over
+    several lines) is read again, streaming, by Python's csv module, which knows each row's
+    number and stops at a quote that is never closed."""
     names, header_lines = _header(path, display, delimiter, encoding)
     if header_lines != 1:
-        # Arrow's skip_rows skips lines, not quoted rows: it would read the rest of a
-        # multi-line header as a first data row.
-        raw = _read_csv_slowly(path, display, delimiter, encoding, names)
-        _check_quotes_closed(path, display, delimiter, encoding, raw)
-        return raw
-    ragged: list[object] = []
+        return _read_csv_slowly(path, display, delimiter, encoding, names)
+    unusual: list[object] = []
     try:
         table = pacsv.read_csv(
             path,
@@ -145,7 +144,8 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str) -> RawTab
                                            column_names=names, skip_rows=1,
                                            block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                             invalid_row_handler=lambda row: ragged.append(row)
+                                             ignore_empty_lines=False,
+                                             invalid_row_handler=lambda row: unusual.append(row)
                                              or "skip"),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
@@ -155,49 +155,43 @@ def _read_csv(path: Path, display: str, delimiter: str, encoding: str) -> RawTab
     except (pa.ArrowInvalid, UnicodeError):
         # Python's csv module decides: a header-only file without a final line break, a
         # value larger than a block, bad bytes (its message names no value, Arrow's may).
-        raw = _read_csv_slowly(path, display, delimiter, encoding, names)
-    else:
-        raw = (RawTable(_with_rows(table)) if not ragged
-               else _read_csv_slowly(path, display, delimiter, encoding, names))
-    _check_quotes_closed(path, display, delimiter, encoding, raw)
-    return raw
+        return _read_csv_slowly(path, display, delimiter, encoding, names)
+    if unusual or _has_unusual_rows(table):
+        return _read_csv_slowly(path, display, delimiter, encoding, names)
+    return RawTable(_with_rows(table))
 
 
-def _check_quotes_closed(path: Path, display: str, delimiter: str, encoding: str,
-                         raw: RawTable) -> None:
-    """A quote that opens a value and is never closed makes the rest of the file one value:
-    the rows after it would vanish into it. That is a file error, not a reject."""
-    table = raw.table
-    multiline = [name for name in table.column_names if name != ROW and pc.any(
-        pc.match_substring_regex(table.column(name), "[\r\n]")).as_py()]
-    if not multiline and not raw.ragged_rows:
-        return  # a quote left open swallows a line break into a value or a ragged row
-    with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
-        text = fh.read()
-    field_start = f"(?:\\A|(?<=[{re.escape(delimiter)}\\r\\n]))"
-    for match in re.finditer(field_start + '"[^"]*(?:""[^"]*)*("?)', text):
-        if not match.group(1):
-            last = max([*table.column(ROW).to_pylist(), *raw.ragged_rows], default=0)
-            raise DeliveryError(
-                f"{display}: a quoted value in row {last} is never closed, so every line after "
-                "it would be read into that one value; check the quotes in that row")
+def _has_unusual_rows(table: pa.Table) -> bool:
+    """A row with no value at all (a blank line, or only delimiters) or a value holding a
+    line break: their row numbers and their reading need the csv module."""
+    if table.num_rows == 0 or table.num_columns == 0:
+        return False
+    empty = None
+    for column in table.columns:
+        null = pc.is_null(column)
+        empty = null if empty is None else pc.and_(empty, null)
+        if pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py():
+            return True
+    return bool(pc.any(empty).as_py())
 
 
 def _read_csv_slowly(path: Path, display: str, delimiter: str, encoding: str,
                      names: list[str]) -> RawTable:
-    """Row by row, so that rows with too many or too few fields keep their row number."""
+    """Row by row, streaming: rows with too many or too few fields keep their row number,
+    a blank line is no row but keeps its number (an editor shows it), and a quote that is
+    never closed stops the read (strict mode) instead of swallowing the rest of the file."""
     columns: list[list[str | None]] = [[] for _ in names]
     rows: list[int] = []
     ragged: list[int] = []
     number = 0
     try:
         with open(path, newline="", encoding=_python_encoding(encoding)) as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            next(reader, None)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            next(reader, None)  # the header: one csv row, whatever lines it takes
             for fields in reader:
-                if not fields:
-                    continue  # a blank line is not a row, as in the fast path
                 number += 1
+                if not fields:
+                    continue  # a blank line is not a row
                 if len(fields) != len(names):
                     ragged.append(number)
                     continue
@@ -206,7 +200,12 @@ def _read_csv_slowly(path: Path, display: str, delimiter: str, encoding: str,
                     column.append(value if value != "" else None)
     except UnicodeError:
         raise DeliveryError(_encoding_message(display, encoding)) from None
-    except csv.Error:
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise DeliveryError(
+                f"{display}: a quoted value in row {number + 1} is never closed, so every line "
+                "after it would be read into that one value; check the quotes in that row"
+            ) from None
         raise DeliveryError(f"{display}: the file cannot be read as csv with delimiter "
                             f"{delimiter!r} (after row {number}); check the delimiter and the "
                             "quotes") from None
