@@ -30,21 +30,18 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-PERSON_COLUMNS = ["person_id", "bsn", "surname", "prefix", "given_names", "birth_date", "sex",
-                  "origin", "mother_id", "father_id"]
-RESIDENCE_COLUMNS = ["person_id", "address_id", "postcode", "house_number",
-                     "house_number_addition", "street", "city", "neighbourhood_code",
-                     "start_date", "end_date"]
-RECORD_COLUMNS = ["record_key", "agency", "file", "row_number", "record_id", "client_id", "bsn",
-                  "surname", "prefix", "given_names", "birth_date", "sex", "postcode",
-                  "house_number", "house_number_addition", "contact_date", "end_date",
-                  "neighbourhood_code", "is_anonymous", "in_window"]
+from mpg.pipeline import contracts
+
+PERSON_COLUMNS = list(contracts.REGISTER_PERSONS.column_names)
+RESIDENCE_COLUMNS = list(contracts.REGISTER_RESIDENCES.column_names)
+RECORD_COLUMNS = list(contracts.RECORDS.column_names)
+BENCH_PERIOD = {"name": "BENCH", "reference_date": dt.date(2003, 9, 1),
+                "window_start": dt.date(2003, 1, 1), "window_end": dt.date(2004, 6, 30)}
 
 
 @dataclass
@@ -104,7 +101,7 @@ def _task_from_sides(name: str, register: pd.DataFrame, agency: pd.DataFrame,
         "sex": None, "postcode": agency["postcode"].values,
         "house_number": agency["house_number"].values, "house_number_addition": None,
         "contact_date": dt.date(2003, 6, 1), "end_date": None, "neighbourhood_code": None,
-        "is_anonymous": False, "in_window": True})
+        "birth_date_written": agency["birth_date"].notna().values, "in_window": True})
     key_of = dict(zip(records.record_id, records.record_key))
     truth_frame = pd.DataFrame([(key_of[r], p) for p, r in truth if r in key_of],
                                columns=["record_key", "person_id"])
@@ -365,7 +362,7 @@ def generated_city(n_persons: int, n_records: int, seed: int = 1) -> Task:
                             record_id=f"R{key}", bsn=bsn, surname=sname, prefix=prefix or None,
                             given_names=g, birth_date=b, sex=sex, postcode=postcode,
                             house_number=house_number, contact_date=contact,
-                            is_anonymous=False, in_window=True))
+                            birth_date_written=b is not None, in_window=True))
         if person["person_id"]:
             truth.append((key, person["person_id"]))
     records_df = pd.DataFrame(records).reindex(columns=RECORD_COLUMNS)
@@ -381,18 +378,20 @@ def fixture_city(n_persons: int, seed: int) -> Task | None:
         return None
     folder = Path(tempfile.mkdtemp(prefix="bench-city-"))
     city = make_city(folder, n_persons=n_persons, difficulty="hard", seed=seed)
-    from mpg.sources.load import load
-    from mpg.pipeline.config import load_linkage, load_manifest, load_rules
+    from mpg.pipeline.config import load_manifest
+    from mpg.pipeline.context import RunContext
+    from mpg.pipeline.runner import run_stage
+    from mpg.sources.load import STAGE
     manifest_path = city.manifest_path
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS ident")
-    ctx = SimpleNamespace(manifest=load_manifest(manifest_path), rules=load_rules(),
-                          linkage=load_linkage(), work_dir=folder, stage_out=folder,
-                          pseudonym_key=b"bench", metrics={}, review_db=None)
-    load(con, ctx)
+    run_stage(con, RunContext.create(load_manifest(manifest_path), folder), STAGE)
     persons = con.execute("SELECT * FROM ident.register_persons").df()
     residences = con.execute("SELECT * FROM ident.register_residences").df()
-    records = con.execute("SELECT * FROM ident.records WHERE NOT is_anonymous").df()
+    # the anonymous care-network reports (no name, birth date or BSN) are never linked
+    records = con.execute("""SELECT * FROM ident.records WHERE NOT (agency = 'ZORGNETWERK'
+                             AND surname IS NULL AND NOT birth_date_written AND bsn IS NULL)
+                          """).df()
     links = city.truth_links
     truth = records[["record_key", "agency", "file", "record_id"]].merge(
         links, on=[c for c in ("agency", "file", "record_id") if c in links.columns])
@@ -404,34 +403,39 @@ def fixture_city(n_persons: int, seed: int) -> Task | None:
 # ------------------------------------------------------------------------------ methods
 
 def _load_tables(con: duckdb.DuckDBPyConnection, task: Task) -> None:
+    """The task's frames as the tables `load` writes (pipeline.contracts)."""
     con.execute("ATTACH ':memory:' AS ident")
-    for name, frame, columns, types in (
-            ("register_persons", task.persons, PERSON_COLUMNS, {"birth_date": "DATE"}),
-            ("register_residences", task.residences, RESIDENCE_COLUMNS,
-             {"house_number": "INTEGER", "start_date": "DATE", "end_date": "DATE"}),
-            ("records", task.records, RECORD_COLUMNS,
-             {"record_key": "BIGINT", "row_number": "INTEGER", "birth_date": "DATE",
-              "house_number": "INTEGER", "contact_date": "DATE", "end_date": "DATE",
-              "is_anonymous": "BOOLEAN", "in_window": "BOOLEAN"})):
-        df = frame.reindex(columns=columns).astype(object).where(frame.reindex(
-            columns=columns).notna(), None)
+    for table in contracts.LOADED:
+        table.create(con)
+    for table, frame in ((contracts.REGISTER_PERSONS, task.persons),
+                         (contracts.REGISTER_RESIDENCES, task.residences),
+                         (contracts.RECORDS, task.records)):
+        columns = list(table.column_names)
+        df = frame.reindex(columns=columns).astype(object)
+        df = df.where(df.notna(), None)
         con.register("_frame", df)
-        select = ", ".join(f"CAST({c} AS {types.get(c, 'VARCHAR')}) AS {c}" for c in columns)
-        con.execute(f"CREATE TABLE ident.{name} AS SELECT {select} FROM _frame")
+        select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in table.columns)
+        con.execute(f"INSERT INTO {table.name} SELECT {select} FROM _frame")
         con.unregister("_frame")
 
 
+def bench_context(folder: Path, linkage=None):
+    from mpg.pipeline.config import Manifest
+    from mpg.pipeline.context import RunContext
+    manifest = Manifest.model_validate({"run": BENCH_PERIOD, "folder": str(folder),
+                                        "register": {"persons": "p", "residences": "r"}})
+    return RunContext.create(manifest, folder, linkage=linkage)
+
+
 def run_ours(task: Task) -> pd.DataFrame:
-    from mpg.linkage.link import link
-    from mpg.linkage.standardise import standardise
-    from mpg.pipeline.config import load_linkage
+    from mpg.linkage import link, standardise
+    from mpg.pipeline.runner import run_stage
     con = duckdb.connect()
     _load_tables(con, task)
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = SimpleNamespace(linkage=load_linkage(), work_dir=Path(tmp), stage_out=Path(tmp),
-                              metrics={}, review_db=None, manifest=None)
-        standardise(con, ctx)
-        link(con, ctx)
+        ctx = bench_context(Path(tmp))
+        run_stage(con, ctx, standardise.STAGE)
+        run_stage(con, ctx, link.STAGE)
     return con.execute("SELECT record_key, person_id FROM ident.links "
                        "WHERE person_id IS NOT NULL").df()
 

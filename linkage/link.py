@@ -27,13 +27,20 @@ An unlinked record has person_id NULL and match_key NULL (no candidate at all),
 the record too) or
 "rejected_in_review", with the best candidate's probability as match_probability.
 
-Linkage quality figures (no identifying values) go to `ctx.metrics["link"]`.
+The stage returns linkage quality figures (no identifying values) for run.json, and the
+probabilistic pass writes the trained model into the table `linkage_model`. `mpg tune` runs
+the same list of passes (`PASSES`) again at other thresholds, reusing the scores.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import duckdb
 
-from mpg.linkage.settings import effective
+from mpg.pipeline.config import LinkageSettings
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.stage import Stage
 
 LINKS_TABLE = "ident.links"
 DECIDED = "ident._link_decided"  # (record_key, person_id, match_probability, match_key)
@@ -42,27 +49,62 @@ _NO_SCORES = ("(SELECT NULL::BIGINT AS record_key, NULL::DOUBLE AS best_probabil
               "NULL::VARCHAR AS unlinked_reason)")
 
 
-def link(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
-    """Write ident.links; see the module docstring for the passes."""
-    settings = effective(ctx.linkage)
+@dataclass(frozen=True)
+class LinkPass:
+    name: str  # the key of [passes] in the linkage settings, and the links' match_key
+    run: Callable[["PassInput"], str | None]  # returns SQL of unlinked reasons, or None
+
+
+@dataclass
+class PassInput:
+    con: duckdb.DuckDBPyConnection
+    ctx: RunContext
+    decided: str
+    vetoes: str
+    threshold: float
+    rescore: bool  # False: the probabilistic pass reuses the scores of an earlier run
+    training: object = None  # set by the probabilistic pass
+    sizes: dict | None = None
+
+
+def _review(p: PassInput) -> None:
+    if p.ctx.review_db:
+        from mpg.linkage.review import apply_reviews
+        apply_reviews(p.con, p.ctx.review_db, decided=p.decided, vetoes=p.vetoes)
+
+
+def _probabilistic(p: PassInput) -> str:
+    from mpg.linkage.probabilistic import probabilistic_pass
+    scored, p.training, p.sizes = probabilistic_pass(
+        p.con, p.ctx.linkage, p.decided, p.vetoes, threshold=p.threshold, rescore=p.rescore)
+    return scored
+
+
+PASSES = (
+    LinkPass("review", _review),
+    LinkPass("bsn", lambda p: bsn_pass(p.con, p.decided, p.vetoes)),
+    LinkPass("name_dob_address", lambda p: name_dob_address_pass(p.con, p.decided, p.vetoes)),
+    LinkPass("probabilistic", _probabilistic),
+    LinkPass("client", lambda p: client_pass(p.con, p.decided, p.vetoes)),
+)
+
+
+def run_passes(con: duckdb.DuckDBPyConnection, ctx: RunContext, *,
+               threshold: float | None = None, rescore: bool = True) -> PassInput:
+    """Every pass the settings switch on, in order, into ident.links. `threshold` and
+    `rescore=False` are for `mpg tune`: other thresholds on the scores already made."""
+    settings = ctx.linkage
     con.execute(f"""CREATE OR REPLACE TABLE {DECIDED} (record_key BIGINT, person_id VARCHAR,
                     match_probability DOUBLE, match_key VARCHAR)""")
     con.execute(f"CREATE OR REPLACE TABLE {VETOES} (record_key BIGINT, person_id VARCHAR)")
-    scored, training = None, {"trained": False, "reason": "probabilistic pass off"}
+    state = PassInput(con, ctx, DECIDED, VETOES,
+                      settings.threshold if threshold is None else threshold, rescore)
+    scored = None
     try:
-        if settings.passes.review and getattr(ctx, "review_db", None):
-            from mpg.linkage.review import apply_reviews
-            apply_reviews(con, ctx.review_db, decided=DECIDED, vetoes=VETOES)
-        if settings.passes.bsn:
-            bsn_pass(con)
-        if settings.passes.name_dob_address:
-            name_dob_address_pass(con)
-        if settings.passes.probabilistic:
-            from mpg.linkage.probabilistic import probabilistic_pass
-            scored, training = probabilistic_pass(con, ctx, settings, decided=DECIDED,
-                                                  vetoes=VETOES)
-        if settings.passes.client:
-            client_pass(con, decided=DECIDED, vetoes=VETOES)
+        for link_pass in PASSES:
+            if getattr(settings.passes, link_pass.name):
+                reasons = link_pass.run(state)
+                scored = reasons or scored
         con.execute(f"""
             CREATE OR REPLACE TABLE {LINKS_TABLE} AS
             SELECT r.record_key, d.person_id,
@@ -73,11 +115,23 @@ def link(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
             LEFT JOIN {scored or _NO_SCORES} s USING (record_key)
             ORDER BY r.record_key
         """)
-        ctx.metrics["link"] = {**link_metrics(con, settings), "training": training}
     finally:
         con.execute(f"DROP TABLE IF EXISTS {DECIDED}")
         con.execute(f"DROP TABLE IF EXISTS {VETOES}")
-    return [LINKS_TABLE]
+    return state
+
+
+def link(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict:
+    """Write ident.links (see the module docstring); return the linkage figures."""
+    from mpg.linkage.probabilistic import EMPTY_SCORES, Training, save_model
+    state = run_passes(con, ctx)
+    if not ctx.linkage.passes.probabilistic:
+        con.execute(EMPTY_SCORES)
+        save_model(con, None)
+    training = state.training or Training(reason="probabilistic pass off")
+    metrics = {**link_metrics(con, ctx.linkage), "training": training.facts(),
+               **(state.sizes or {})}
+    return {"link": metrics, "warnings": list(training.warnings)}
 
 
 def _undecided(alias: str = "r", decided: str = DECIDED) -> str:
@@ -100,18 +154,20 @@ def _no_bsn_conflict(r: str = "r", p: str = "p") -> str:
     return f"NOT ({r}.bsn IS NOT NULL AND {p}.bsn IS NOT NULL AND {r}.bsn <> {p}.bsn)"
 
 
-def _insert_unique(con: duckdb.DuckDBPyConnection, candidates_sql: str, match_key: str) -> None:
+def _insert_unique(con: duckdb.DuckDBPyConnection, candidates_sql: str, match_key: str,
+                   decided: str) -> None:
     """Link each record whose candidate set (record_key, person_id) holds one person."""
     con.execute(f"""
-        INSERT INTO {DECIDED}
-        SELECT record_key, min(person_id), 1.0, '{match_key}'
+        INSERT INTO {decided}
+        SELECT record_key, min(person_id), 1.0, ?
         FROM ({candidates_sql})
         GROUP BY record_key
         HAVING count(DISTINCT person_id) = 1
-    """)
+    """, [match_key])
 
 
-def bsn_pass(con: duckdb.DuckDBPyConnection) -> None:
+def bsn_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
+             vetoes: str = VETOES) -> None:
     """A valid BSN of the register that agrees with the birth date (also with day and month
     swapped), or with the surname (own, or a part of a double name) when there is no birth
     date to compare. A record whose birth date contradicts the BSN's person is left to the
@@ -120,25 +176,26 @@ def bsn_pass(con: duckdb.DuckDBPyConnection) -> None:
     _insert_unique(con, f"""
         SELECT r.record_key, p.person_id
         FROM ident.records_std r JOIN ident.persons_std p ON p.bsn = r.bsn
-        WHERE {_undecided()} AND {_not_vetoed()}
+        WHERE {_undecided(decided=decided)} AND {_not_vetoed(vetoes=vetoes)}
           AND ({_same_birth_date()}
                OR ((r.birth_date IS NULL OR p.birth_date IS NULL)
                    AND list_has_any(r.surname_keys, p.surname_keys)))
-    """, "bsn")
+    """, "bsn", decided)
 
 
-def name_dob_address_pass(con: duckdb.DuckDBPyConnection) -> None:
+def name_dob_address_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
+                          vetoes: str = VETOES) -> None:
     """Surname + exact birth date among the persons registered at the record's address on its
     contact date; a conflicting valid BSN on both sides rules a person out."""
     _insert_unique(con, f"""
         SELECT r.record_key, p.person_id
         FROM (SELECT *, unnest(residents_at_contact) AS resident FROM ident.records_std) r
         JOIN ident.persons_std p ON p.person_id = r.resident
-        WHERE {_undecided()} AND {_not_vetoed()}
+        WHERE {_undecided(decided=decided)} AND {_not_vetoed(vetoes=vetoes)}
           AND r.birth_date = p.birth_date
           AND list_has_any(r.surname_keys, p.surname_keys_household)
           AND {_no_bsn_conflict()}
-    """, "name_dob_address")
+    """, "name_dob_address", decided)
 
 
 def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
@@ -152,12 +209,12 @@ def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
         WITH client AS (
             SELECT rec.agency, rec.client_id, min(d.person_id) AS person_id,
                    min(d.match_probability) AS match_probability
-            FROM {decided} d JOIN ident.records rec USING (record_key)
+            FROM {decided} d JOIN ident.records_clean rec USING (record_key)
             WHERE d.person_id IS NOT NULL AND nullif(trim(rec.client_id), '') IS NOT NULL
             GROUP BY rec.agency, rec.client_id
             HAVING count(DISTINCT d.person_id) = 1)
         SELECT r.record_key, c.person_id, c.match_probability, 'client'
-        FROM ident.records rec
+        FROM ident.records_clean rec
         JOIN client c ON c.agency = rec.agency AND c.client_id = rec.client_id
         JOIN ident.records_std r USING (record_key)
         JOIN ident.persons_std p ON p.person_id = c.person_id
@@ -178,7 +235,7 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def link_metrics(con: duckdb.DuckDBPyConnection, settings) -> dict:
+def link_metrics(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict:
     """Counts and shares only: nothing here identifies a person."""
     by_agency = {}
     for agency, n, n_linked in con.execute(f"""
@@ -197,8 +254,8 @@ def link_metrics(con: duckdb.DuckDBPyConnection, settings) -> dict:
     for low, high in zip(edges[:-1], edges[1:]):
         upper = "<=" if high == 1.0 else "<"
         n = con.execute(f"""SELECT count(*) FROM {LINKS_TABLE}
-                            WHERE match_probability >= {low} AND match_probability {upper} {high}
-                         """).fetchall()[0][0]
+                            WHERE match_probability >= ? AND match_probability {upper} ?""",
+                        [low, high]).fetchall()[0][0]
         histogram.append({"from": low, "to": high, "records": n})
     return {
         "records": total,
@@ -212,3 +269,7 @@ def link_metrics(con: duckdb.DuckDBPyConnection, settings) -> dict:
         "min_margin_bits": settings.min_margin,
     }
 
+
+
+STAGE = Stage("link", reads=("ident.records_std", "ident.persons_std", "ident.records_clean"),
+              writes=(LINKS_TABLE, "ident.link_scores", "linkage_model"), run=link)

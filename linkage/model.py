@@ -1,19 +1,17 @@
-"""The Splink model of the probabilistic pass, built from LinkageSettings.
+"""The Splink model of the probabilistic pass: linkage settings -> Splink's settings dict.
 
-Only Splink's own comparison levels (written for every backend) and SQL in DuckDB's dialect
-(translated by Splink through sqlglot) are used, so one settings file runs on DuckDB and on
-Spark. `splink_settings(..)` is dialect-free: the Linker picks the backend.
+The settings file holds the comparisons and blocking rules in Splink's own format (the
+format of the saved model). What this module adds is ours: the u priors of `scale_u` levels
+scaled to the register's size (each comparison's ELSE level taking the u that is left), the
+prior match probability from expected_link_rate, and the base dialect of the SQL, so that
+Splink translates it (through sqlglot) when the Linker runs on Spark.
 """
 from __future__ import annotations
 
 import math
+from typing import Any
 
-import splink.comparison_level_library as cll
-from splink import SettingsCreator
-from splink.blocking_rule_library import CustomRule
-from splink.comparison_library import CustomComparison
-
-from mpg.pipeline.config import ComparisonLevelSpec, ComparisonSpec, LinkageSettings
+from mpg.pipeline.config import LinkageSettings, SplinkComparison
 
 BASE_DIALECT = "duckdb"  # the dialect the SQL in the settings file is written in
 UNIQUE_ID = "uid"
@@ -21,70 +19,53 @@ RECORDS = "records"  # dataset names (source_dataset column)
 PERSONS = "persons"
 
 
-def _level(spec: ComparisonLevelSpec, u: float | None):
-    if spec.kind == "null":
-        level = (cll.NullLevel(spec.column) if not spec.sql else
-                 cll.CustomLevel(spec.sql, spec.label, base_dialect_str=BASE_DIALECT)
-                 .configure(is_null_level=True))
-    elif spec.kind == "exact":
-        level = cll.ExactMatchLevel(spec.column)
-    elif spec.kind == "jaro_winkler":
-        level = cll.JaroWinklerLevel(spec.column, spec.threshold)
-    elif spec.kind == "damerau_levenshtein":
-        level = cll.DamerauLevenshteinLevel(spec.column, spec.distance)
-    elif spec.kind == "array_intersect":
-        level = cll.ArrayIntersectLevel(spec.column, 1)
-    elif spec.kind == "custom":
-        level = cll.CustomLevel(spec.sql, spec.label, base_dialect_str=BASE_DIALECT)
-    else:
-        level = cll.ElseLevel()
-    if spec.label:
-        level.configure(label_for_charts=spec.label)
-    if spec.kind != "null":
-        level.configure(m_probability=spec.m, u_probability=u)
-        if spec.fix_m:
-            level.configure(fix_m_probability=True)
-    if spec.tf_column:
-        # The level's own u is the average the frequency adjustment is measured against
-        # (Splink would otherwise look for a plain exact-match level on the column).
-        level.configure(tf_adjustment_column=spec.tf_column, tf_adjustment_weight=1.0,
-                        tf_minimum_u_value=spec.tf_minimum_u,
-                        disable_tf_exact_match_detection=True)
-    return level
-
-
-def prior_u(comparison: ComparisonSpec, n_persons: int, reference_size: int) -> list[float | None]:
-    """u of each level, `scale_u` levels scaled to the register size; the else level takes
-    what is left so the u of a comparison add up to 1."""
+def prior_u(comparison: SplinkComparison, scaled: set[str], n_persons: int,
+            reference_size: int) -> list[float | None]:
+    """u of each level, `scaled` levels (by label) scaled to the register size; the ELSE
+    level takes what is left so the u of a comparison add up to 1."""
     factor = reference_size / max(n_persons, 1)
     us: list[float | None] = []
-    for spec in comparison.levels:
-        if spec.kind == "null":
+    for level in comparison.comparison_levels:
+        if level.is_null_level:
             us.append(None)
-        elif spec.scale_u:
-            us.append(min(spec.u * factor, 0.5))
+        elif level.label_for_charts in scaled:
+            us.append(min(level.u_probability * factor, 0.5))
         else:
-            us.append(spec.u)
-    rest = 1 - sum(u for u, s in zip(us[:-1], comparison.levels[:-1]) if u is not None)
+            us.append(level.u_probability)
+    rest = 1 - sum(u for u in us[:-1] if u is not None)
     us[-1] = max(rest, 1e-6)
     return us
 
 
-def comparisons(settings: LinkageSettings, n_persons: int) -> list[CustomComparison]:
+def comparison_dicts(settings: LinkageSettings, n_persons: int) -> list[dict[str, Any]]:
     out = []
-    for comparison in settings.comparisons:
-        us = prior_u(comparison, n_persons, settings.reference_register_size)
-        out.append(CustomComparison(
-            comparison_levels=[_level(spec, u) for spec, u in zip(comparison.levels, us)],
-            output_column_name=comparison.name,
-            comparison_description=comparison.description or comparison.name))
+    for comparison in settings.splink.comparisons:
+        scaled = {entry.partition("/")[2].strip() for entry in settings.priors.scale_u
+                  if entry.partition("/")[0].strip() == comparison.output_column_name}
+        us = prior_u(comparison, scaled, n_persons, settings.priors.reference_register_size)
+        levels = []
+        for level, u in zip(comparison.comparison_levels, us):
+            spec = level.model_dump(exclude_none=True)
+            if u is not None:
+                spec["u_probability"] = u
+            spec["base_dialect_str"] = BASE_DIALECT
+            levels.append(spec)
+        out.append({"output_column_name": comparison.output_column_name,
+                    "comparison_description": comparison.comparison_description
+                    or comparison.output_column_name,
+                    "comparison_levels": levels})
     return out
 
 
-def blocking_rules(settings: LinkageSettings) -> list[CustomRule]:
-    return [CustomRule(rule.sql, sql_dialect=BASE_DIALECT,
-                       arrays_to_explode=list(rule.explode) or None)
-            for rule in settings.blocking_rules]
+def blocking_rule_dicts(settings: LinkageSettings) -> list[dict[str, Any]]:
+    out = []
+    for rule in settings.splink.blocking_rules_to_generate_predictions:
+        spec: dict[str, Any] = {"blocking_rule": rule.blocking_rule,
+                                "sql_dialect": rule.sql_dialect}
+        if rule.arrays_to_explode:
+            spec["arrays_to_explode"] = list(rule.arrays_to_explode)
+        out.append(spec)
+    return out
 
 
 def prior_match_probability(settings: LinkageSettings, n_persons: int) -> float:
@@ -93,17 +74,18 @@ def prior_match_probability(settings: LinkageSettings, n_persons: int) -> float:
     return min(settings.expected_link_rate / max(n_persons, 1), 0.5)
 
 
-def splink_settings(settings: LinkageSettings, n_persons: int) -> SettingsCreator:
-    return SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name=UNIQUE_ID,
-        comparisons=comparisons(settings, n_persons),
-        blocking_rules_to_generate_predictions=blocking_rules(settings),
-        probability_two_random_records_match=prior_match_probability(settings, n_persons),
-        max_iterations=settings.training.em_max_iterations,
-        retain_matching_columns=False,
-        retain_intermediate_calculation_columns=False,
-    )
+def splink_settings(settings: LinkageSettings, n_persons: int) -> dict[str, Any]:
+    """Splink's settings dict; dialect-free: the Linker picks the backend."""
+    return {
+        "link_type": "link_only",
+        "unique_id_column_name": UNIQUE_ID,
+        "comparisons": comparison_dicts(settings, n_persons),
+        "blocking_rules_to_generate_predictions": blocking_rule_dicts(settings),
+        "probability_two_random_records_match": prior_match_probability(settings, n_persons),
+        "max_iterations": settings.training.em_max_iterations,
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+    }
 
 
 def probability_to_weight(p: float) -> float:

@@ -20,25 +20,40 @@ probability; the same record fitting two namesakes gets at most one half for eac
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from splink.internals.exceptions import SplinkException
 
 from mpg.linkage.model import PERSONS, RECORDS, probability_to_weight, splink_settings
 from mpg.linkage.standardise import LINK_COLUMNS
+from mpg.pipeline import sql
 from mpg.pipeline.config import LinkageSettings
 
 SCORES = "ident.link_scores"
+MODEL_TABLE = "linkage_model"  # main database: the trained model as JSON (no personal data)
 # For developers on synthetic data only: keep Splink's own exception (it may quote values).
 _DEBUG = bool(os.environ.get("MPG_LINKAGE_DEBUG"))
 # Splink warns for every comparison level an EM session cannot train (expected: a session
 # blocking on birth date learns nothing about birth dates); the bureau's terminal shows
 # only real errors. The trained m and u values are in linkage_model.json.
 SPLINK_LOG_LEVEL = logging.ERROR
+# What Splink accepts as an m or u probability (splink.internals.comparison_level).
+M_U_FLOOR = 1e-300
+# EM sums over pairs in parallel, so the last digits of m and u differ between identical
+# runs; rounded to this many significant digits, the same delivery gives the same bytes.
+SIGNIFICANT_DIGITS = 10
+# How a training step fails on a delivery it cannot learn from (an EM blocking rule that
+# finds no pairs, an m that underflows): the model is put back as it was before the step,
+# and the run says so on the console and in run.json. Anything else is a bug and stops it.
+TRAINING_FAILURES = (ValueError, ZeroDivisionError, ArithmeticError, duckdb.Error,
+                     SplinkException)
 
 
 class LinkageError(RuntimeError):
@@ -91,10 +106,25 @@ def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_pe
     if model is None:
         model = splink_settings(settings, n_persons)
     else:
-        model = {**model, "linker_uid": None}  # a fresh linker: no clash with cached tables
+        model = {**floored(model), "linker_uid": None}  # fresh: no clash with cached tables
     linker = Linker([records, persons], model, log_level=SPLINK_LOG_LEVEL)
     quiet_splink()
     return linker, db_api
+
+
+def floored(model: dict) -> dict:
+    """The model with every m and u at least what Splink accepts, rounded (see
+    SIGNIFICANT_DIGITS), and no random linker id: the saved model is the same bytes for the
+    same delivery."""
+    model = copy.deepcopy(model)
+    model.pop("linker_uid", None)
+    for comparison in model.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            for key in ("m_probability", "u_probability"):
+                value = level.get(key)
+                if isinstance(value, float):
+                    level[key] = max(float(f"{value:.{SIGNIFICANT_DIGITS}g}"), M_U_FLOOR)
+    return model
 
 
 def _input_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -108,55 +138,87 @@ def _input_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return n_records, n_persons
 
 
-def train(linker, settings: LinkageSettings, n_records: int) -> dict:
+@dataclass
+class Training:
+    """How training went: counts for run.json and warnings the bureau must see."""
+
+    trained: bool = False
+    reason: str = ""
+    u_estimated: bool = False
+    em_sessions: int = 0
+    em_failed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def facts(self) -> dict:
+        out = {"trained": self.trained}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.trained:
+            out.update(u_estimated=self.u_estimated, em_sessions=self.em_sessions,
+                       em_failed=self.em_failed)
+        return out
+
+
+def train(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: int,
+          n_records: int, apis: list) -> tuple[dict, Training]:
     """u by random sampling and m by EM when the delivery is large enough; else the priors.
-    A training step that fails (an EM blocking rule that finds no pairs) keeps the values
-    the model had before it, and the facts say so."""
-    training = settings.training
-    if n_records < training.min_records:
-        return {"trained": False, "reason": f"fewer than {training.min_records} records: priors"}
-    facts = {"trained": True, "u_estimated": False, "em_sessions": 0, "em_failed": 0}
-    try:
-        linker.training.estimate_u_using_random_sampling(max_pairs=training.u_max_pairs,
-                                                         seed=training.seed)
-        facts["u_estimated"] = True
-    except Exception as exc:  # noqa: BLE001 - keep the prior u
-        logging.getLogger(__name__).warning("u estimation failed (%s): prior u kept",
-                                            type(exc).__name__)
-    for rule in training.em_blocking_rules:
+    Returns the model (Splink's settings dict) and how training went. A step that fails
+    leaves the model exactly as it was before the step (it is rebuilt from a snapshot)."""
+    options = settings.training
+    linker, db_api = build_linker(con, settings, n_persons)
+    apis.append(db_api)
+    if n_records < options.min_records:
+        return floored(linker.misc.save_model_to_json()), Training(
+            reason=f"fewer than {options.min_records} records: priors")
+    training = Training(trained=True)
+    steps = [("u estimation by random sampling",
+              lambda lk: lk.training.estimate_u_using_random_sampling(
+                  max_pairs=options.u_max_pairs, seed=options.seed))]
+    steps += [(f"EM session blocked on {rule!r}",
+               lambda lk, rule=rule: lk.training.estimate_parameters_using_expectation_maximisation(
+                   rule, fix_u_probabilities=True, max_pairs=options.em_max_pairs))
+              for rule in options.em_blocking_rules]
+    for index, (name, step) in enumerate(steps):
+        before = floored(linker.misc.save_model_to_json())
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, fix_u_probabilities=True, max_pairs=training.em_max_pairs)
-            facts["em_sessions"] += 1
-        except Exception as exc:  # noqa: BLE001 - keep m as it was
-            facts["em_failed"] += 1
-            logging.getLogger(__name__).warning("EM session failed (%s): m kept",
-                                                type(exc).__name__)
-    return facts
+            step(linker)
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except TRAINING_FAILURES as exc:
+            training.warnings.append(
+                f"linkage training: the {name} failed ({type(exc).__name__}); the model "
+                "keeps the values it had before that step, so links rest on fewer trained "
+                "parameters than the settings ask for")
+            if index:
+                training.em_failed += 1
+            linker, db_api = build_linker(con, settings, n_persons, model=before)
+            apis.append(db_api)
+            continue
+        if index:
+            training.em_sessions += 1
+        else:
+            training.u_estimated = True
+    return floored(linker.misc.save_model_to_json()), training
 
 
-def score(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
-          decided: str | None = None) -> dict:
+EMPTY_SCORES = """CREATE OR REPLACE TABLE ident.link_scores (record_key BIGINT,
+    person_id VARCHAR, match_weight DOUBLE, pair_probability DOUBLE, match_probability DOUBLE,
+    rank BIGINT, weight_margin DOUBLE)"""
+
+
+def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
+          decided: str | None = None) -> tuple[dict | None, Training, dict]:
     """Train on every record, then score the records not in `decided` into
-    ident.link_scores; returns training facts for the metrics."""
+    ident.link_scores. Returns the trained model (None: nothing to compare), how training
+    went and the sizes compared."""
     with inside_ident(con):
         n_records, n_persons = _input_tables(con)
         if not n_records or not n_persons:
-            con.execute(f"""CREATE OR REPLACE TABLE {SCORES} (record_key BIGINT,
-                person_id VARCHAR, match_weight DOUBLE, pair_probability DOUBLE,
-                match_probability DOUBLE,
-                rank BIGINT, weight_margin DOUBLE)""")
-            return {"trained": False, "reason": "nothing to compare"}
-        apis = []
+            con.execute(EMPTY_SCORES)
+            return None, Training(reason="nothing to compare"), {}
+        apis: list = []
         try:
-            linker, db_api = build_linker(con, settings, n_persons)
-            apis.append(db_api)
-            facts = train(linker, settings, n_records)
-            model = linker.misc.save_model_to_json()
-            stage_out = getattr(ctx, "stage_out", None)
-            if stage_out is not None:
-                (Path(stage_out) / "linkage_model.json").write_text(
-                    json.dumps(model, indent=2), encoding="utf-8")
+            model, training = train(con, settings, n_persons, n_records, apis)
             # Records a deterministic pass linked need no scores: predict on the rest only.
             if decided:
                 con.execute(f"DELETE FROM ident._splink_records WHERE CAST(uid AS BIGINT) IN "
@@ -168,16 +230,31 @@ def score(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
             predictions = linker.inference.predict(threshold_match_weight=floor,
                                                    warning_mode="never")
             _store_scores(con, predictions.physical_name, settings)
-        except Exception as exc:  # Splink's messages may quote SQL with values: drop them
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except (SplinkException, duckdb.Error, ValueError) as exc:
+            # Splink's messages may quote SQL with values: only the kind is kept.
             raise LinkageError(f"the probabilistic linkage (Splink) failed: "
                                f"{type(exc).__name__}") from (exc if _DEBUG else None)
         finally:
             for api in apis:
                 try:
                     api.delete_tables_created_by_splink_from_db()
-                except Exception:  # noqa: BLE001 - the context manager drops what is left
+                except duckdb.Error:  # the context manager drops what is left
                     pass
-        return {**facts, "records": n_records, "persons": n_persons}
+        return model, training, {"records": n_records, "persons": n_persons}
+
+
+def save_model(con: duckdb.DuckDBPyConnection, model: dict | None) -> None:
+    """The trained model, as the table the run writes to OUT/linkage_model.json."""
+    con.execute(f"CREATE OR REPLACE TABLE {MODEL_TABLE} (model VARCHAR)")
+    if model is not None:
+        con.execute(f"INSERT INTO {MODEL_TABLE} VALUES (?)", [json.dumps(model, indent=2)])
+
+
+def stored_model(con: duckdb.DuckDBPyConnection) -> dict | None:
+    rows = con.execute(f"SELECT model FROM {MODEL_TABLE}").fetchall()
+    return json.loads(rows[0][0]) if rows else None
 
 
 def candidate_probability_sql(expected_link_rate: float) -> str:
@@ -191,7 +268,9 @@ def candidate_probability_sql(expected_link_rate: float) -> str:
     relative to the record's best weight so that 2^w neither overflows nor underflows."""
     return (f"pow(2.0, match_weight - best_weight) / ("
             f"{1.0 - expected_link_rate!r} * pow(2.0, -best_weight) + "
-            f"sum(pow(2.0, match_weight - best_weight)) OVER (PARTITION BY record_key))")
+            # in one order every time: a sum in another order differs in its last digits
+            f"sum(pow(2.0, match_weight - best_weight)) OVER (PARTITION BY record_key "
+            f"ORDER BY person_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))")
 
 
 def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str,
@@ -252,15 +331,23 @@ def select_links(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, deci
     """
 
 
-def probabilistic_pass(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSettings,
-                       decided: str, vetoes: str) -> tuple[str, dict]:
-    """Score, then link. Returns a relation (record_key, best_probability) of every scored
-    record (for the links of records left unlinked) and the training facts."""
-    facts = score(con, ctx, settings, decided)
+def probabilistic_pass(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
+                       decided: str, vetoes: str, *, threshold: float | None = None,
+                       rescore: bool = True) -> tuple[str, Training, dict]:
+    """Score (unless `rescore` is False: the scores of an earlier call are reused), then
+    link at `threshold` (default the settings'). Returns a relation (record_key,
+    best_probability, unlinked_reason) of every scored record, how training went and the
+    sizes compared."""
+    if rescore:
+        model, training, sizes = score(con, settings, decided)
+        save_model(con, model)
+    else:
+        training, sizes = Training(reason="scores reused"), {}
+    threshold = settings.threshold if threshold is None else threshold
     con.execute(f"""
         INSERT INTO {decided}
         SELECT record_key, person_id, match_probability, 'probabilistic'
-        FROM ({select_links(con, settings, decided, vetoes)})
+        FROM ({select_links(con, settings, decided, vetoes, threshold=threshold)})
     """)
     # Why a scored record stayed unlinked: every candidate was rejected in review; the best
     # one was strong enough on its own but others fit the record too (ambiguous); or the best
@@ -271,9 +358,9 @@ def probabilistic_pass(con: duckdb.DuckDBPyConnection, ctx, settings: LinkageSet
                CASE WHEN count(*) FILTER (WHERE v.record_key IS NULL) = 0
                         THEN 'rejected_in_review'
                     WHEN max(greatest(s.match_probability, s.pair_probability))
-                             FILTER (WHERE v.record_key IS NULL) >= {settings.threshold}
+                             FILTER (WHERE v.record_key IS NULL) >= {float(threshold)!r}
                         THEN 'ambiguous'
                     ELSE 'below_threshold' END AS unlinked_reason
         FROM {SCORES} s LEFT JOIN {vetoes} v USING (record_key, person_id)
         GROUP BY s.record_key)"""
-    return best, facts
+    return best, training, sizes

@@ -41,7 +41,8 @@ import re
 
 import duckdb
 
-from mpg.linkage.settings import effective
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.stage import Stage
 
 LINK_COLUMNS = (
     "uid", "bsn", "surname_stem", "surname_glued", "surname_keys", "surname_keys_household",
@@ -93,6 +94,8 @@ def create_macros(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...]) -> 
         consonant_doubles = f"replace({consonant_doubles}, '{letter}{letter}', '{letter}')"
     con.execute(f"""
         CREATE OR REPLACE TEMP MACRO mpg_fold(s) AS lower(strip_accents({fold}));
+        -- The linkage settings write Jaro-Winkler as Splink's Spark backend names it.
+        CREATE OR REPLACE TEMP MACRO jaro_winkler(a, b) AS jaro_winkler_similarity(a, b);
 
         -- Surname and voorvoegsel in natural order ('van der berg', 'jansen-de vries'),
         -- whatever order or spelling the source used.
@@ -151,22 +154,42 @@ def create_macros(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...]) -> 
                      THEN regexp_replace(trim(g), '(.)', '\\1 ', 'g') ELSE g END),
                 '[^a-z]+', ' ', 'g')), ' '), lambda t: t <> '');
 
+        -- Postcode '9731 ab', '9731-AB' -> '9731AB'; anything else is no postcode.
+        CREATE OR REPLACE TEMP MACRO mpg_postcode_text(p) AS
+            nullif(upper(regexp_replace(p, '[^0-9A-Za-z]', '', 'g')), '');
         CREATE OR REPLACE TEMP MACRO mpg_postcode(p) AS
-            CASE WHEN regexp_full_match(upper(regexp_replace(p, '\\s', '', 'g')),
-                                        '[1-9][0-9]{{3}}[A-Z]{{2}}')
-                 THEN upper(regexp_replace(p, '\\s', '', 'g')) END;
+            CASE WHEN regexp_full_match(mpg_postcode_text(p), '[1-9][0-9]{{3}}[A-Z]{{2}}')
+                 THEN mpg_postcode_text(p) END;
+        -- House number '12', '12a', '12-2', '12 bis' -> 12 and 'A' / '2' / 'BIS'; an explicit
+        -- addition wins over what follows the number.
+        CREATE OR REPLACE TEMP MACRO mpg_house_number(n) AS
+            TRY_CAST(nullif(regexp_extract(n, '^\\s*(\\d+)', 1), '') AS INTEGER);
+        CREATE OR REPLACE TEMP MACRO mpg_house_addition(n, a) AS
+            coalesce(nullif(upper(regexp_replace(a, '\\s', '', 'g')), ''),
+                     nullif(upper(regexp_replace(regexp_extract(
+                         n, '^\\s*\\d+\\s*[-/ ]?\\s*(.*)$', 1), '\\s', '', 'g')), ''));
+        -- Sex as agencies write it (M/V/O/m/f/man/vrouw/...) onto the register's M, V, O.
         CREATE OR REPLACE TEMP MACRO mpg_sex(s) AS
-            CASE WHEN upper(trim(s)) IN ('M', 'MAN', 'MALE', 'J', 'JONGEN') THEN 'M'
-                 WHEN upper(trim(s)) IN ('V', 'F', 'W', 'VROUW', 'FEMALE', 'MEISJE') THEN 'V'
+            CASE WHEN upper(trim(s)) IN ('M', 'MAN', 'MALE', 'J', 'JONGEN', 'H', 'HEER') THEN 'M'
+                 WHEN upper(trim(s)) IN ('V', 'F', 'VROUW', 'FEMALE', 'W', 'MEISJE', 'MEVROUW')
+                     THEN 'V'
+                 WHEN upper(trim(s)) IN ('O', 'X', 'U', 'ONBEKEND', 'OVERIG', 'ANDERS') THEN 'O'
             END;
+        -- Neighbourhood (wijk) codes: 'wk001401 ' and 'WK001401' are one neighbourhood.
+        CREATE OR REPLACE TEMP MACRO mpg_neighbourhood(c) AS nullif(upper(trim(c)), '');
 
-        -- BSN: the 11-proof (elfproef) as in python-stdnum's stdnum.nl.bsn; a BSN read from
-        -- a spreadsheet as a number ("123456782.0") is first turned back into its digits.
+        -- BSN: the 11-proof (elfproef) as in python-stdnum's stdnum.nl.bsn. A BSN read from
+        -- a spreadsheet as a number ("123456782.0") is first turned back into its digits,
+        -- then every other character goes; a spreadsheet also drops leading zeros.
         CREATE OR REPLACE TEMP MACRO mpg_bsn_digits(b) AS
-            CASE WHEN regexp_full_match(trim(b), '[0-9]+\\.0+') THEN split_part(trim(b), '.', 1)
-                 ELSE regexp_replace(trim(b), '[ .\\-]', '', 'g') END;
+            nullif(CASE WHEN regexp_full_match(trim(b), '[0-9]+\\.0+')
+                        THEN split_part(trim(b), '.', 1)
+                        ELSE regexp_replace(b, '[^0-9]', '', 'g') END, '');
         CREATE OR REPLACE TEMP MACRO mpg_bsn_padded(d) AS
             CASE WHEN length(d) < 9 THEN lpad(d, 9, '0') ELSE d END;
+        -- A BSN field that identifies nobody: empty, '-', '0', '000000000', a few digits.
+        CREATE OR REPLACE TEMP MACRO mpg_bsn_given(d) AS
+            coalesce(length(d) >= 8 AND regexp_matches(d, '[1-9]'), false);
         -- Takes mpg_bsn_padded(mpg_bsn_digits(bsn)), computed in an earlier select.
         CREATE OR REPLACE TEMP MACRO mpg_bsn_ok(x) AS
             regexp_full_match(x, '[0-9]{{9}}') AND x <> '000000000' AND
@@ -233,34 +256,71 @@ def identity_features(con: duckdb.DuckDBPyConnection, source: str, key: str, tar
     """)
 
 
-def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
-    """Write ident.person_addresses, ident.persons_std and ident.records_std (see module doc)."""
-    settings = effective(getattr(ctx, "linkage", None))
+def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """Write the tables of the module docstring."""
+    settings = ctx.linkage
     create_macros(con, settings.name_prefixes)
     load_nicknames(con, settings.nicknames_path)
 
     con.execute("""
         CREATE OR REPLACE TABLE ident.person_addresses AS
-        WITH a AS (SELECT *, mpg_postcode(postcode) AS postcode_std FROM ident.register_residences)
-        SELECT person_id, address_id, postcode_std AS postcode, house_number,
-               nullif(upper(trim(house_number_addition)), '') AS house_number_addition,
-               CASE WHEN postcode_std IS NOT NULL AND house_number IS NOT NULL
-                    THEN postcode_std || ' ' || house_number END AS address_key,
+        WITH a AS (SELECT *, mpg_postcode(postcode) AS postcode_std,
+                          mpg_house_number(house_number) AS number
+                   FROM ident.register_residences)
+        SELECT person_id, address_id, postcode_std AS postcode, number AS house_number,
+               mpg_house_addition(house_number, house_number_addition)
+                   AS house_number_addition,
+               CASE WHEN postcode_std IS NOT NULL AND number IS NOT NULL
+                    THEN postcode_std || ' ' || number END AS address_key,
+               mpg_neighbourhood(neighbourhood_code) AS neighbourhood_code,
                start_date, end_date
         FROM a
+    """)
+    # Every neighbourhood of the register, codes written one way: the neighbourhoods file
+    # and any code the residences use.
+    con.execute("""
+        CREATE OR REPLACE TABLE neighbourhoods AS
+        WITH named AS (
+            SELECT mpg_neighbourhood(neighbourhood_code) AS neighbourhood_code,
+                   min(neighbourhood_name) AS neighbourhood_name
+            FROM register_neighbourhoods GROUP BY ALL)
+        SELECT * FROM named WHERE neighbourhood_code IS NOT NULL
+        UNION ALL
+        SELECT DISTINCT neighbourhood_code, NULL FROM ident.person_addresses
+        WHERE neighbourhood_code NOT IN (SELECT neighbourhood_code FROM named
+                                         WHERE neighbourhood_code IS NOT NULL)
+        ORDER BY neighbourhood_code
+    """)
+    # Every agency record, its fields written one way; a care-network report with no
+    # surname, no birth date and no BSN that identifies anyone is anonymous (delivery.md).
+    con.execute("""
+        CREATE OR REPLACE TABLE ident.records_clean AS
+        WITH r AS (SELECT *, mpg_bsn_digits(bsn) AS digits FROM ident.records)
+        SELECT record_key, agency, file, row_number, record_id,
+               nullif(trim(client_id), '') AS client_id,
+               digits AS bsn_digits, surname, prefix, given_names, birth_date,
+               mpg_sex(sex) AS sex, mpg_postcode(postcode) AS postcode,
+               mpg_house_number(house_number) AS house_number,
+               mpg_house_addition(house_number, house_number_addition) AS house_number_addition,
+               contact_date, end_date, mpg_neighbourhood(neighbourhood_code) AS neighbourhood_code,
+               agency = 'ZORGNETWERK' AND surname IS NULL AND NOT birth_date_written
+                   AND NOT mpg_bsn_given(digits) AS is_anonymous,
+               in_window
+        FROM r ORDER BY record_key
     """)
 
     # Adults who lived at the same address at the same time, not parent and child: the
     # register's view of a partner, whose surname a person may use (married names).
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TABLE ident._adult_spells AS
         SELECT a.person_id, a.address_id,
-               greatest(a.start_date, coalesce(p.birth_date + INTERVAL 18 YEAR, a.start_date))
+               greatest(a.start_date, coalesce(p.birth_date + to_years($adult_age), a.start_date))
                    AS since,
                coalesce(a.end_date, DATE '9999-12-31') AS until
         FROM ident.person_addresses a JOIN ident.register_persons p USING (person_id)
-        WHERE greatest(a.start_date, coalesce(p.birth_date + INTERVAL 18 YEAR, a.start_date))
-              < coalesce(a.end_date, DATE '9999-12-31');
+        WHERE greatest(a.start_date, coalesce(p.birth_date + to_years($adult_age), a.start_date))
+              < coalesce(a.end_date, DATE '9999-12-31')""", {"adult_age": ctx.rules.adult_age})
+    con.execute("""
         CREATE OR REPLACE TABLE ident._partners AS
         SELECT DISTINCT x.person_id, y.person_id AS partner_id
         FROM ident._adult_spells x
@@ -270,12 +330,12 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
         JOIN ident.register_persons py ON py.person_id = y.person_id
         WHERE x.address_id IN (
                   SELECT address_id FROM ident._adult_spells GROUP BY address_id
-                  HAVING count(DISTINCT person_id) <= {settings.max_household_adults})
+                  HAVING count(DISTINCT person_id) <= $max_adults)
           AND y.person_id IS DISTINCT FROM px.mother_id
           AND y.person_id IS DISTINCT FROM px.father_id
           AND x.person_id IS DISTINCT FROM py.mother_id
           AND x.person_id IS DISTINCT FROM py.father_id
-    """)
+    """, {"max_adults": settings.max_household_adults})
 
     identity_features(con, "ident.register_persons", "person_id", "ident._person_features")
     con.execute("""
@@ -289,15 +349,18 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
                    list_distinct(list(postcode)) AS postcodes
             FROM ident.person_addresses WHERE address_key IS NOT NULL GROUP BY person_id),
         years AS (
-            SELECT min(year(contact_date)) AS y0, max(year(contact_date)) AS y1
-            FROM ident.records WHERE NOT is_anonymous AND neighbourhood_code IS NOT NULL),
+            -- The contact years of the records, but never more than the window's: an
+            -- agency's typing error must not make every person a row per year to 2100.
+            SELECT greatest(min(year(contact_date)), $first_year) AS y0,
+                   least(max(year(contact_date)), $last_year) AS y1
+            FROM ident.records_clean WHERE NOT is_anonymous AND neighbourhood_code IS NOT NULL),
         spells AS (
-            SELECT r.person_id, upper(trim(r.neighbourhood_code)) AS wijk,
+            SELECT r.person_id, r.neighbourhood_code AS wijk,
                    greatest(year(r.start_date), y.y0) AS y_from,
                    least(year(coalesce(r.end_date - INTERVAL 1 DAY, DATE '9999-12-31')), y.y1)
                        AS y_to, y.y0 IS NOT NULL AS has_years
-            FROM ident.register_residences r, years y
-            WHERE nullif(trim(r.neighbourhood_code), '') IS NOT NULL),
+            FROM ident.person_addresses r, years y
+            WHERE r.neighbourhood_code IS NOT NULL),
         wijken AS (
             SELECT s.person_id, list_distinct(list(s.wijk)) AS neighbourhoods,
                    list_distinct(flatten(list(CASE WHEN s.y_from <= s.y_to AND s.has_years THEN
@@ -311,26 +374,27 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
                f.surname_phonetic, f.given_first, f.given_groups, f.initials,
                p.birth_date, year(p.birth_date) AS birth_year, month(p.birth_date) AS birth_month,
                day(p.birth_date) AS birth_day, strftime(p.birth_date, '%Y%m%d') AS birth_text,
-               mpg_sex(p.sex) AS sex,
+               nullif(mpg_sex(p.sex), 'O') AS sex,
                CAST(NULL AS VARCHAR) AS postcode, CAST(NULL AS INTEGER) AS house_number,
                CAST(NULL AS VARCHAR) AS address_key,
                a.address_keys, a.postcodes,
                CAST(NULL AS VARCHAR[]) AS residents_at_contact,
                CAST(NULL AS DATE) AS contact_date,
                w.neighbourhoods, w.neighbourhood_years,
-               p.person_id
+               p.person_id, mpg_sex(p.sex) AS register_sex
         FROM ident.register_persons p
         JOIN ident._person_features f ON f.k = p.person_id
         LEFT JOIN household h USING (person_id)
         LEFT JOIN addresses a USING (person_id)
         LEFT JOIN wijken w USING (person_id)
-    """)
+    """, {"first_year": ctx.manifest.run.window_start.year - 10,
+          "last_year": ctx.manifest.run.window_end.year + 1})
 
     con.execute("""
         CREATE OR REPLACE TABLE ident._record_base AS
-        WITH r AS (SELECT *, mpg_postcode(postcode) AS postcode_std,
-                          upper(nullif(trim(neighbourhood_code), '')) AS wijk
-                   FROM ident.records WHERE NOT is_anonymous)
+        WITH r AS (SELECT * EXCLUDE (bsn_digits), bsn_digits AS bsn, postcode AS postcode_std,
+                          neighbourhood_code AS wijk
+                   FROM ident.records_clean WHERE NOT is_anonymous)
         SELECT *, CASE WHEN postcode_std IS NOT NULL AND house_number IS NOT NULL
                        THEN postcode_std || ' ' || house_number END AS address_key
         FROM r
@@ -350,7 +414,7 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
                f.surname_phonetic, f.given_first, f.given_groups, f.initials,
                r.birth_date, year(r.birth_date) AS birth_year, month(r.birth_date) AS birth_month,
                day(r.birth_date) AS birth_day, strftime(r.birth_date, '%Y%m%d') AS birth_text,
-               mpg_sex(r.sex) AS sex,
+               nullif(r.sex, 'O') AS sex,
                r.postcode_std AS postcode, r.house_number, r.address_key,
                CASE WHEN r.address_key IS NOT NULL THEN [r.address_key] END AS address_keys,
                CASE WHEN r.address_key IS NOT NULL THEN [r.postcode_std] END AS postcodes,
@@ -369,4 +433,11 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx) -> list[str]:
     for table in ("_adult_spells", "_partners", "_person_features", "_record_features",
                   "_record_base"):
         con.execute(f"DROP TABLE IF EXISTS ident.{table}")
-    return ["ident.person_addresses", "ident.persons_std", "ident.records_std"]
+
+
+STAGE = Stage("standardise",
+              reads=("ident.register_persons", "ident.register_residences", "ident.records",
+                     "register_neighbourhoods"),
+              writes=("ident.nicknames", "ident.person_addresses", "neighbourhoods",
+                      "ident.records_clean", "ident.persons_std", "ident.records_std"),
+              run=standardise)

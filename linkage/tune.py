@@ -26,10 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from mpg.linkage.link import client_pass
+from mpg.linkage.link import run_passes
 from mpg.linkage.model import probability_to_weight
-from mpg.linkage.probabilistic import SCORES, build_linker, inside_ident, select_links
-from mpg.linkage.settings import effective
+from mpg.linkage.probabilistic import SCORES, build_linker, inside_ident, stored_model
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995, 0.999)
 DETERMINISTIC_KEYS = ("review", "bsn", "name_dob_address")
@@ -72,17 +71,16 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
                          review_db=Path(review_db) if review_db else None)
         try:
             _run_until_link(con, ctx)
-            model_path = work / "out" / "linkage_model.json"
             chart = tune_dir / "match_weights.html"
             m_u = tune_dir / "m_u_parameters.csv"
-            write_model_files(con, ctx, model_path, chart, m_u)
+            write_model_files(con, ctx, stored_model(con), chart, m_u)
             curve = threshold_curve(con, ctx, thresholds)
             curve_csv = tune_dir / "threshold_curve.csv"
             curve_html = tune_dir / "threshold_curve.html"
             _write_csv(curve_csv, curve)
-            _write_curve_chart(curve_html, curve, effective(linkage).threshold)
+            _write_curve_chart(curve_html, curve, linkage.threshold)
             review = tune_dir / REVIEW_FILE
-            write_clerical_review(con, effective(linkage), review, review_pairs)
+            write_clerical_review(con, linkage, review, review_pairs)
         finally:
             con.close()
     finally:
@@ -91,19 +89,17 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
 
 
 def _run_until_link(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    from mpg.pipeline.api import stages
-    for name, stage in stages():
-        stage(con, ctx)
-        if name == "link":
-            return
+    from mpg.pipeline.runner import run_stage
+    from mpg.pipeline.stages import until
+    for stage in until("link"):
+        run_stage(con, ctx, stage)
 
 
 # ------------------------------------------------------------------------ model files
 
-def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model_path: Path, chart: Path,
+def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model: dict, chart: Path,
                       m_u_csv: Path) -> None:
     """Splink's match weights chart (inline scripts: opens offline) and the m/u table."""
-    model = json.loads(model_path.read_text(encoding="utf-8"))
     rows = []
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -116,11 +112,11 @@ def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model_path: Path, cha
                          "match_weight": round(math.log2(m / u), 3) if m and u else None,
                          "term_frequency_column": level.get("tf_adjustment_column")})
     _write_csv(m_u_csv, rows)
-    settings = effective(ctx.linkage)
+    settings = ctx.linkage
     from mpg.linkage.probabilistic import _input_tables
     with inside_ident(con):
         _, n_persons = _input_tables(con)
-        linker, db_api = build_linker(con, settings, n_persons, model=model_path)
+        linker, db_api = build_linker(con, settings, n_persons, model=model)
         try:
             chart.write_text(linker.visualisations.match_weights_chart().to_html(inline=True),
                              encoding="utf-8")
@@ -130,51 +126,16 @@ def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model_path: Path, cha
 
 # --------------------------------------------------------------------- threshold curve
 
-def links_at(con: duckdb.DuckDBPyConnection, settings, threshold: float) -> None:
-    """Replace ident.links by the links the run would make at `threshold`: deterministic
-    links stay, the probabilistic pass is re-selected from the stored scores."""
-    con.execute("""CREATE OR REPLACE TABLE ident._tune_decided AS
-                   SELECT record_key, person_id, match_probability, match_key FROM ident._tune_base
-                   WHERE match_key IN ('review', 'bsn', 'name_dob_address')""")
-    con.execute("""CREATE OR REPLACE TABLE ident._tune_vetoes AS
-                   SELECT record_key, person_id FROM ident._tune_base_vetoes""")
-    chosen = select_links(con, settings, "ident._tune_decided", "ident._tune_vetoes",
-                          threshold=threshold)
-    con.execute(f"""INSERT INTO ident._tune_decided
-                    SELECT record_key, person_id, match_probability, 'probabilistic'
-                    FROM ({chosen})""")
-    if settings.passes.client:  # client numbers follow the links made at this threshold
-        client_pass(con, "ident._tune_decided", "ident._tune_vetoes")
-    con.execute("""
-        CREATE OR REPLACE TABLE ident.links AS
-        SELECT b.record_key, d.person_id,
-               coalesce(d.match_probability, b.match_probability) AS match_probability,
-               d.match_key
-        FROM ident._tune_base b
-        LEFT JOIN ident._tune_decided d USING (record_key)
-        ORDER BY b.record_key
-    """)
-
-
 def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dict]:
-    """Per threshold: links made and the resulting count (pipeline.recount)."""
+    """Per threshold: links made and the resulting count (pipeline.recount). The link
+    stage's own passes run again at each threshold (`linkage.link.run_passes`), the
+    probabilistic one on the scores it already made."""
     from mpg.pipeline import recount
-    settings = effective(ctx.linkage)
     con.execute("CREATE OR REPLACE TABLE ident._tune_base AS SELECT * FROM ident.links")
-    # Reviewed non-matches stay non-matches at every threshold.
-    con.execute("""CREATE OR REPLACE TABLE ident._tune_base_vetoes AS
-                   SELECT record_key, person_id FROM ident.links WHERE false""")
-    if ctx.review_db:
-        from mpg.linkage.review import apply_reviews
-        con.execute("CREATE OR REPLACE TABLE ident._tune_review_decided (record_key BIGINT, "
-                    "person_id VARCHAR, match_probability DOUBLE, match_key VARCHAR)")
-        apply_reviews(con, ctx.review_db, decided="ident._tune_review_decided",
-                      vetoes="ident._tune_base_vetoes")
-        con.execute("DROP TABLE ident._tune_review_decided")
     curve = []
     try:
         for threshold in sorted(thresholds):
-            links_at(con, settings, threshold)
+            run_passes(con, ctx, threshold=threshold, rescore=False)
             total, linked, probabilistic = con.execute("""
                 SELECT count(*), count(person_id),
                        count(person_id) FILTER (WHERE match_key = 'probabilistic')
@@ -185,15 +146,12 @@ def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dic
                           "probabilistic_links": probabilistic,
                           "linkage_rate": round(linked / total, 4) if total else None,
                           "mpg_total": summary.get("mpg_total"),
-                          "BIB": by_category.get("BIB"),
-                          "MULTI_AGENCY": by_category.get("MULTI_AGENCY"),
-                          "ZORGNETWERK": by_category.get("ZORGNETWERK"),
+                          **{name: n for name, n in by_category.items()},
                           "unlinked_records": summary.get("not_counted", {}).get(
                               "unlinked_records")})
     finally:
         con.execute("CREATE OR REPLACE TABLE ident.links AS SELECT * FROM ident._tune_base")
-        for table in ("_tune_base", "_tune_base_vetoes", "_tune_decided", "_tune_vetoes"):
-            con.execute(f"DROP TABLE IF EXISTS ident.{table}")
+        con.execute("DROP TABLE IF EXISTS ident._tune_base")
     return curve
 
 
@@ -202,7 +160,8 @@ def _write_curve_chart(path: Path, curve: list[dict], threshold: float) -> None:
     from splink.internals.html_utils import chart_html
     values = []
     for row in curve:
-        for measure in ("links", "mpg_total", "BIB", "MULTI_AGENCY", "ZORGNETWERK"):
+        measures = ("links", "mpg_total", *(k for k in row if k.isupper()))
+        for measure in measures:
             if row.get(measure) is not None:
                 values.append({"threshold": row["threshold"], "measure": measure,
                                "value": row[measure]})

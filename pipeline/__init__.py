@@ -1,7 +1,7 @@
 """The quarterly count: `run(manifest, out) -> RunResult` (see pipeline/api.py)."""
 from typing import Any
 
-__all__ = ["Engine", "RunResult", "connect", "recount", "run", "staging", "stages", "validate_delivery"]
+__all__ = ["Engine", "RunResult", "connect", "recount", "run", "staging", "validate_delivery"]
 
 
 def __getattr__(name: str) -> Any:

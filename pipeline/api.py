@@ -30,27 +30,10 @@ from rich.console import Console
 from mpg.pipeline import config, sql
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.keys import resolve_key
-from mpg.pipeline.runner import Stage, StageReport, run_stages
-from mpg.sources.load import load
+from mpg.pipeline.runner import StageReport, run_stage, run_stages
 
 from mpg import __version__ as TOOL_VERSION
 IDENTIFYING_DB = "identifying.duckdb"
-
-
-def stages() -> tuple[tuple[str, Stage], ...]:
-    """The stages in order. Imported here, not at module level, so that `mpg validate`
-    does not pay for loading Splink."""
-    from mpg.linkage.link import link
-    from mpg.linkage.standardise import standardise
-    from mpg.pipeline.households import households
-    from mpg.pipeline.profile import profile
-    from mpg.pipeline.pseudonymise import pseudonymise
-    from mpg.pipeline.select import select
-    from mpg.reports.outputs import publish
-
-    return (("load", load), ("standardise", standardise), ("link", link),
-            ("pseudonymise", pseudonymise), ("households", households), ("select", select),
-            ("profile", profile), ("publish", publish))
 
 
 @dataclass(frozen=True)
@@ -59,6 +42,7 @@ class RunResult:
     summary: dict[str, Any]
     stages: tuple[StageReport, ...]
     seconds: float
+    warnings: tuple[str, ...] = ()  # what the bureau must see: a degraded linkage model, ...
 
 
 @dataclass(frozen=True)
@@ -176,25 +160,35 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
     key = pseudonym_key or resolve_key(key_file, demo)
     out = Path(out_dir).resolve()
     console = Console(stderr=True) if progress else None
+    from mpg.linkage.probabilistic import stored_model
+    from mpg.pipeline.stages import STAGES
+
     with staging(out) as (stage, work):
         con = connect(stage / "run.duckdb", work, engine)
         try:
             ctx = RunContext(manifest=manifest, rules=rules, linkage=linkage, work_dir=work,
                              stage_out=stage, pseudonym_key=key, review_db=review_db)
-            reports = run_stages(con, ctx, stages(), console)
+            reports = run_stages(con, ctx, STAGES, console)
+            warnings = tuple(w for r in reports for w in r.metrics.get("warnings", ()))
             seconds = round(time.perf_counter() - started, 3)
-            _write_run_json(con, ctx, manifest_path, rules_path, linkage_path, reports, seconds)
+            model = stored_model(con)
+            if model is not None:
+                (stage / "linkage_model.json").write_text(json.dumps(model, indent=2),
+                                                          encoding="utf-8")
+            _write_run_json(con, ctx, manifest_path, rules_path, linkage_path, reports, seconds,
+                            warnings)
             if keep_identifying:
                 keep_identifying_database(con, stage / IDENTIFYING_DB)
             con.execute("DETACH ident")
         finally:
             con.close()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return RunResult(out, summary, tuple(reports), seconds)
+    return RunResult(out, summary, tuple(reports), seconds, warnings)
 
 
 def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_path,
-                    reports: list[StageReport], seconds: float) -> None:
+                    reports: list[StageReport], seconds: float, warnings: tuple[str, ...]
+                    ) -> None:
     """OUT/run.json: the audit record of the run. Counts and hashes, no personal data."""
     from mpg.sources.readers import file_sha256
 
@@ -220,22 +214,27 @@ def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_pat
         "record_outcomes": outcomes,
         "stages": {r.name: {"seconds": r.seconds, "rows": r.rows} for r in reports},
         "total_seconds": seconds,
-        "metrics": ctx.metrics,
+        "metrics": {k: v for r in reports for k, v in r.metrics.items() if k != "warnings"},
+        "load_notes": [dict(zip(("note", "file", "n"), row)) for row in con.execute(
+            "SELECT note, file, n FROM load_notes ORDER BY file, note").fetchall()],
+        "warnings": list(warnings),
     }
     (ctx.stage_out / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n",
                                             encoding="utf-8")
 
 
-def validate_delivery(manifest_path: str | Path) -> list[dict[str, Any]]:
+def validate_delivery(manifest_path: str | Path, rules_path: str | Path | None = None
+                      ) -> list[dict[str, Any]]:
     """Read and check every file of a delivery, write nothing; per file what was found."""
+    from mpg.sources.load import STAGE as LOAD
+
     manifest = config.load_manifest(manifest_path)
     con = duckdb.connect()
     try:
         con.execute("ATTACH ':memory:' AS ident")
-        # Loading needs neither linkage settings nor a key: nothing is linked or written.
-        ctx = RunContext(manifest=manifest, rules=config.load_rules(), linkage=None,
-                         work_dir=Path("."), stage_out=Path("."), pseudonym_key=b"")
-        load(con, ctx)
+        # Loading needs no key: nothing is linked or written.
+        ctx = RunContext.create(manifest, Path("."), rules=config.load_rules(rules_path))
+        run_stage(con, ctx, LOAD)
         return con.execute("SELECT * FROM source_files ORDER BY rowid").df().to_dict("records")
     finally:
         con.close()
@@ -247,10 +246,9 @@ def recount(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
     For analysts' what-ifs (the threshold curve of `mpg tune`): replace `ident.links`, call
     this, read the count. Runs the stages after `link` on the same connection, writes no file.
     """
+    from mpg.pipeline.stages import COUNTING
     from mpg.reports.outputs import summary
 
-    after_link = [stage for name, stage in stages()
-                  if name in ("pseudonymise", "households", "select", "profile")]
-    for stage in after_link:
-        stage(con, ctx)
+    for stage in COUNTING:
+        run_stage(con, ctx, stage)
     return summary(con, ctx)

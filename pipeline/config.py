@@ -181,6 +181,8 @@ class Rules(Frozen):
     min_agencies: int = Field(3, ge=1)
     agencies: dict[str, AgencyRule]
     min_cell: int = Field(5, ge=1)  # disclosure control for everything published
+    # A file with more than this share of its rows rejected stops the run (and validate).
+    max_reject_share: float = Field(0.5, ge=0, le=1)
     rounding_base: int = Field(0, ge=0)  # 0 = no rounding
 
     @field_validator("agencies")
@@ -207,75 +209,95 @@ class Rules(Frozen):
         return self
 
 
-LevelKind = Literal["null", "exact", "jaro_winkler", "damerau_levenshtein", "array_intersect",
-                    "custom", "else"]
+class SplinkLevel(Frozen):
+    """One comparison level in Splink's own settings format (as in a saved model)."""
 
-
-class ComparisonLevelSpec(Frozen):
-    """One level of a Splink comparison, with its prior m and u probabilities.
-
-    `custom` levels (and a `null` level with `sql`) are SQL in DuckDB's dialect on
-    `column_l`/`column_r`; Splink translates them for Spark through sqlglot, so keep to
-    portable functions. The other kinds are Splink's own levels, written for every backend.
-    """
-
-    kind: LevelKind
-    column: str | None = None
-    threshold: float | None = Field(None, gt=0, le=1)  # jaro_winkler: lowest similarity
-    distance: int | None = Field(None, ge=1)  # damerau_levenshtein: largest edit distance
-    sql: str | None = None  # custom, or a null level that is not "column is NULL"
-    label: str | None = None
-    m: float | None = Field(None, gt=0, le=1)  # prior P(level | same person)
-    u: float | None = Field(None, gt=0, le=1)  # prior P(level | different persons)
-    # u is for a register of `reference_register_size` persons; scale it to the real one
-    # (chance agreement on a BSN or an address falls with the size of the register).
-    scale_u: bool = False
-    # Term-frequency adjustment: agreement on a rare value (a rare surname) weighs more than
-    # on a common one (Jansen, de Jong); u then comes from the value's frequency.
-    tf_column: str | None = None
-    tf_minimum_u: float | None = Field(None, gt=0, le=1)
-    # Keep the prior m when training (EM): for a rare level whose m EM cannot learn from the
+    sql_condition: str
+    label_for_charts: str | None = None
+    is_null_level: bool = False
+    m_probability: float | None = Field(None, gt=0, le=1)  # the prior (or trained) m
+    u_probability: float | None = Field(None, gt=0, le=1)
+    tf_adjustment_column: str | None = None
+    tf_adjustment_weight: float | None = Field(None, ge=0, le=1)
+    tf_minimum_u_value: float | None = Field(None, ge=0, le=1)
+    disable_tf_exact_match_detection: bool | None = None
+    # Keep the prior m in training (EM): for a rare level whose m EM cannot learn from the
     # delivery (it would drift to ~0 and veto a link on one clerical slip).
-    fix_m: bool = False
+    fix_m_probability: bool = False
+    fix_u_probability: bool = False
 
     @model_validator(mode="after")
-    def _fields_for_kind(self) -> "ComparisonLevelSpec":
-        needs_column = ("exact", "jaro_winkler", "damerau_levenshtein", "array_intersect")
-        if self.kind in needs_column and not self.column:
-            raise ValueError(f"a {self.kind} level needs `column`")
-        if self.kind == "null" and not (self.column or self.sql):
-            raise ValueError("a null level needs `column` or `sql`")
-        if self.kind == "jaro_winkler" and self.threshold is None:
-            raise ValueError("a jaro_winkler level needs `threshold` (for example 0.9)")
-        if self.kind == "damerau_levenshtein" and self.distance is None:
-            raise ValueError("a damerau_levenshtein level needs `distance` (for example 1)")
-        if self.kind == "custom" and not (self.sql and self.label):
-            raise ValueError("a custom level needs `sql` and `label`")
-        if self.kind != "null" and (self.m is None or self.u is None):
-            raise ValueError("every level except the null level needs prior `m` and `u`")
+    def _priors(self) -> "SplinkLevel":
+        if not self.is_null_level and (self.m_probability is None or self.u_probability is None):
+            raise ValueError("every level except the null level needs m_probability and "
+                             "u_probability (the priors)")
         return self
 
 
-class ComparisonSpec(Frozen):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    description: str = ""
-    levels: tuple[ComparisonLevelSpec, ...] = Field(min_length=2)
+class SplinkComparison(Frozen):
+    output_column_name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    comparison_description: str = ""
+    comparison_levels: tuple[SplinkLevel, ...] = Field(min_length=2)
 
     @model_validator(mode="after")
-    def _ends_with_else(self) -> "ComparisonSpec":
-        if self.levels[-1].kind != "else":
-            raise ValueError(f"comparison {self.name}: the last level must be kind = \"else\"")
-        if any(level.kind == "else" for level in self.levels[:-1]):
-            raise ValueError(f"comparison {self.name}: only the last level may be \"else\"")
+    def _ends_with_else(self) -> "SplinkComparison":
+        conditions = [level.sql_condition.strip().upper() for level in self.comparison_levels]
+        if conditions[-1] != "ELSE" or "ELSE" in conditions[:-1]:
+            raise ValueError(f"comparison {self.output_column_name}: the last level, and only "
+                             'the last, must have sql_condition = "ELSE"')
+        return self
+
+    def level(self, label: str) -> SplinkLevel | None:
+        return next((lv for lv in self.comparison_levels if lv.label_for_charts == label), None)
+
+
+class SplinkBlockingRule(Frozen):
+    """A record-person pair is scored when it agrees on `blocking_rule` (l./r. columns);
+    `arrays_to_explode` lists array columns to unnest first (an address list)."""
+
+    blocking_rule: str
+    arrays_to_explode: tuple[str, ...] = ()
+    sql_dialect: Literal["duckdb"] = "duckdb"  # the dialect the SQL is written in
+
+
+class SplinkSettings(Frozen):
+    """Splink's settings (the part of linkage_model.json that describes the model). Keys a
+    saved model carries that the run sets itself are accepted and ignored: the prior match
+    probability comes from expected_link_rate and the register's size, max_iterations from
+    [training]."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    link_type: Literal["link_only"] = "link_only"
+    unique_id_column_name: Literal["uid"] = "uid"
+    blocking_rules_to_generate_predictions: tuple[SplinkBlockingRule, ...] = Field(min_length=1)
+    comparisons: tuple[SplinkComparison, ...] = Field(min_length=1)
+    # Carried by a saved model; set by the run (see the class doc).
+    probability_two_random_records_match: float | None = None
+    em_convergence: float | None = None
+    max_iterations: int | None = None
+    retain_matching_columns: bool | None = None
+    retain_intermediate_calculation_columns: bool | None = None
+    additional_columns_to_retain: tuple[str, ...] | None = None
+    sql_dialect: Literal["duckdb"] | None = None
+    linker_uid: str | None = None
+    source_dataset_column_name: str | None = None
+    match_weight_column_prefix: str | None = None
+    term_frequency_adjustment_column_prefix: str | None = None
+    comparison_vector_value_column_prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_comparisons(self) -> "SplinkSettings":
+        names = [c.output_column_name for c in self.comparisons]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(f"comparison name(s) {', '.join(doubles)} used twice")
         return self
 
 
-class BlockingRuleSpec(Frozen):
-    """A pair of record and person is scored when it agrees on `sql` (l./r. columns,
-    DuckDB dialect); `explode` lists array columns to unnest first (an address list)."""
-
-    sql: str
-    explode: tuple[str, ...] = ()
+class PriorSettings(Frozen):
+    # u of the `scale_u` levels is for a register of this many persons (see default.toml).
+    reference_register_size: int = Field(1_000_000, ge=1)
+    scale_u: tuple[str, ...] = ()  # "comparison/label of a level"
 
 
 class PassesSettings(Frozen):
@@ -300,9 +322,8 @@ class TrainingSettings(Frozen):
 class LinkageSettings(Frozen):
     """Linkage settings; owned by linkage/ (see linkage/default.toml, which explains each key).
 
-    A file that leaves out `name_prefixes`, `blocking_rules` or `comparisons` gets those of
-    linkage/default.toml (see `linkage.settings.effective`), so `LinkageSettings()` works.
-    """
+    Loaded through `load_linkage`, which takes every part a file leaves out from
+    linkage/default.toml, so a loaded LinkageSettings is always complete."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     threshold: float = Field(0.9, gt=0, lt=1)
@@ -315,23 +336,30 @@ class LinkageSettings(Frozen):
     passes: PassesSettings = Field(default_factory=PassesSettings)
     # Call names and the given names they stand for; a relative path is in linkage/.
     nicknames: str = "nicknames.csv"
-    name_prefixes: tuple[str, ...] = ()
+    name_prefixes: tuple[str, ...] = Field(min_length=1)
     max_household_adults: int = Field(6, ge=1)  # adults per address used for married names
-    reference_register_size: int = Field(1_000_000, ge=1)  # see ComparisonLevelSpec.scale_u
-    blocking_rules: tuple[BlockingRuleSpec, ...] = ()
-    comparisons: tuple[ComparisonSpec, ...] = ()
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    priors: PriorSettings = Field(default_factory=PriorSettings)
+    splink: SplinkSettings
 
     @property
     def nicknames_path(self) -> Path:
         return DEFAULT_LINKAGE.parent / self.nicknames  # an absolute path stays as it is
 
     @model_validator(mode="after")
-    def _unique_comparisons(self) -> "LinkageSettings":
-        names = [c.name for c in self.comparisons]
-        doubles = sorted({n for n in names if names.count(n) > 1})
-        if doubles:
-            raise ValueError(f"comparison name(s) {', '.join(doubles)} used twice")
+    def _scaled_levels_exist(self) -> "LinkageSettings":
+        comparisons = {c.output_column_name: c for c in self.splink.comparisons}
+        for entry in self.priors.scale_u:
+            name, _, label = entry.partition("/")
+            comparison = comparisons.get(name.strip())
+            if comparison is None or comparison.level(label.strip()) is None:
+                raise ValueError(f"priors.scale_u names {entry!r}, but no comparison "
+                                 "(output_column_name) has a level with that label_for_charts; "
+                                 "write it as \"comparison/label\"")
+        if not self.nicknames_path.is_file():
+            raise ValueError(f"nicknames: the file {self.nicknames_path} does not exist; give "
+                             "the path of a csv of call names (name,group), relative to "
+                             f"{DEFAULT_LINKAGE.parent} or absolute")
         return self
 
 
@@ -408,7 +436,15 @@ def load_rules(path: str | Path | None = None) -> Rules:
     return validate(Rules, _read_toml(path, "The rules file"), path, "The rules file")
 
 
-def load_linkage(path: str | Path | None = None) -> LinkageSettings:
+def load_linkage(path: str | Path | None = None, **overrides: Any) -> LinkageSettings:
+    """The linkage settings of `path`, every part it leaves out taken from
+    linkage/default.toml (a whole table such as [splink] or [training], or a key).
+    `overrides` (top-level keys) are for tests and the bench."""
+    defaults = _read_toml(DEFAULT_LINKAGE, "The linkage settings file")
     path = Path(path) if path else DEFAULT_LINKAGE
-    return validate(LinkageSettings, _read_toml(path, "The linkage settings file"), path,
-                    "The linkage settings file")
+    data = _read_toml(path, "The linkage settings file") if path != DEFAULT_LINKAGE else {}
+    merged = {**defaults, **data, **overrides}
+    for table in ("passes", "training", "priors"):
+        if isinstance(data.get(table), dict) and isinstance(defaults.get(table), dict):
+            merged[table] = {**defaults[table], **data[table]}
+    return validate(LinkageSettings, merged, path, "The linkage settings file")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import duckdb
 
 from mpg.pipeline.context import RunContext
+from mpg.pipeline.stage import Stage
 
 
-def households(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+def households(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     con.execute("""
         CREATE OR REPLACE TABLE households AS
         SELECT household_key, any_value(neighbourhood_code) AS neighbourhood_code,
@@ -22,4 +23,7 @@ def households(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
                     ELSE 'more_adults' END AS household_type
         FROM memberships m JOIN persons p USING (person_key)
         GROUP BY household_key ORDER BY household_key""", {"adult": ctx.rules.adult_age})
-    return ["households"]
+
+
+STAGE = Stage("households", reads=("persons", "memberships"), writes=("households",),
+              run=households)

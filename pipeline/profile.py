@@ -10,10 +10,11 @@ from __future__ import annotations
 import duckdb
 
 from mpg.pipeline.context import RunContext
+from mpg.pipeline.stage import Stage
 from mpg.pipeline.select import codes
 
 
-def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     rules = ctx.rules
     # Social assistance: any member with a period overlapping the window (= in_window).
     con.execute("""
@@ -50,4 +51,8 @@ def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         SELECT role, scope, coalesce(origin, 'unknown') AS origin, count(*) AS n
         FROM scoped GROUP BY ALL ORDER BY role, scope, origin""",
                 {"adult": rules.adult_age})
-    return ["counted_households", "profile_origin"]
+
+
+STAGE = Stage("profile",
+              reads=("household_categories", "households", "memberships", "persons", "records"),
+              writes=("counted_households", "profile_origin"), run=profile)

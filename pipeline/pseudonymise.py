@@ -1,6 +1,7 @@
 """Stage `pseudonymise`: from the identifying register and links to research tables.
 
-Reads `ident.register_persons`, `ident.register_residences`, `ident.records`, `ident.links`.
+Reads `ident.register_persons`, `ident.persons_std`, `ident.person_addresses`,
+`ident.records_clean`, `ident.links`.
 Writes, in the pseudonymised database: `persons` (person_key, age on the reference date, sex,
 origin, mother_key, father_key), `memberships` (who lives at which address on the reference
 date, as household_key + person_key) and `records` (agency records without names, birth
@@ -13,9 +14,10 @@ import pyarrow as pa
 
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.keys import pseudonym_array
+from mpg.pipeline.stage import Stage
 
 
-def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     ref = ctx.manifest.run.reference_date
     person_ids = con.sql("SELECT DISTINCT person_id FROM ident.register_persons "
                          "ORDER BY person_id").to_arrow_table().column("person_id").combine_chunks()
@@ -33,8 +35,10 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
                  - CASE WHEN month($ref) * 100 + day($ref)
                              < month(p.birth_date) * 100 + day(p.birth_date) THEN 1 ELSE 0 END
                  AS age,
-               p.sex, p.origin, mk.person_key AS mother_key, fk.person_key AS father_key
+               s.register_sex AS sex, p.origin, mk.person_key AS mother_key,
+               fk.person_key AS father_key
         FROM ident.register_persons p
+        JOIN ident.persons_std s USING (person_id)
         JOIN ident.person_keys k USING (person_id)
         LEFT JOIN ident.person_keys mk ON mk.person_id = p.mother_id
         LEFT JOIN ident.person_keys fk ON fk.person_id = p.father_id
@@ -46,7 +50,7 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE residence_on_reference_date AS
         SELECT r.person_id, r.address_id, r.neighbourhood_code
-        FROM ident.register_residences r
+        FROM ident.person_addresses r
         WHERE r.start_date <= $ref AND (r.end_date IS NULL OR r.end_date > $ref)
         QUALIFY row_number() OVER (PARTITION BY r.person_id
                                    ORDER BY r.start_date DESC, r.address_id) = 1""",
@@ -82,8 +86,14 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         SELECT r.record_key, r.agency, r.file, r.row_number, r.record_id, r.contact_date,
                r.end_date, r.in_window, r.is_anonymous, r.neighbourhood_code,
                k.person_key, l.match_probability, l.match_key
-        FROM ident.records r
+        FROM ident.records_clean r
         LEFT JOIN ident.links l USING (record_key)
         LEFT JOIN ident.person_keys k ON k.person_id = l.person_id
         ORDER BY r.record_key""")
-    return ["persons", "memberships", "records"]
+
+
+STAGE = Stage("pseudonymise",
+              reads=("ident.register_persons", "ident.persons_std", "ident.person_addresses",
+                     "ident.records_clean", "ident.links"),
+              writes=("ident.person_keys", "persons", "memberships", "records"),
+              run=pseudonymise)

@@ -15,6 +15,7 @@ import duckdb
 from mpg.pipeline import sql
 from mpg.pipeline.config import Rules
 from mpg.pipeline.context import RunContext
+from mpg.pipeline.stage import Stage
 
 
 def codes(sources) -> list[str]:
@@ -30,7 +31,7 @@ def agency_map(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
                       for name, rule in rules.agencies.items() for code in rule.sources])
 
 
-def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     rules = ctx.rules
     agency_map(con, rules)
     # The records that can select a household: in the window, identified, linked to a
@@ -97,4 +98,8 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         ORDER BY r.record_key""", {"bijstand": codes(rules.bijstand_sources)})
     con.execute("DROP TABLE household_records")
     con.execute("DROP TABLE agency_map")
-    return ["household_agencies", "household_categories", "record_outcomes"]
+
+
+STAGE = Stage("select", reads=("records", "memberships", "households"),
+              writes=("household_agencies", "household_categories", "record_outcomes"),
+              run=select)

@@ -15,14 +15,11 @@ import duckdb
 
 from mpg.pipeline import sql
 from mpg.pipeline.context import RunContext
+from mpg.pipeline.stage import Stage
 
 CATEGORIES = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
 NOT_COUNTED = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household",
                "outside_window")
-
-
-def _scalar(con, sql: str, params=None) -> Any:
-    return con.execute(sql, params or []).fetchall()[0][0]
 
 
 def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
@@ -47,23 +44,23 @@ def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
         "run": run.name,
         "reference_date": run.reference_date.isoformat(),
         "window": [run.window_start.isoformat(), run.window_end.isoformat()],
-        "family_households": _scalar(con, "SELECT count(*) FROM households WHERE is_family"),
+        "family_households": sql.scalar(con, "SELECT count(*) FROM households WHERE is_family"),
         "mpg_total": sum(by_category.values()),
         "by_category": {c: by_category.get(c, 0) for c in CATEGORIES},
-        "zorgnetwerk_identified": _scalar(
+        "zorgnetwerk_identified": sql.scalar(
             con, "SELECT count(*) FROM household_categories WHERE is_family AND has_zorgnetwerk"),
-        "bib_without_children": _scalar(
+        "bib_without_children": sql.scalar(
             con, "SELECT count(*) FROM household_categories WHERE has_bib AND NOT is_family"),
         "household_types": {t: types.get(t, 0)
                             for t in ("single_parent", "two_adults", "more_adults")},
         "children": {
-            "total": _scalar(con, f"SELECT coalesce(sum(n_children), 0)::BIGINT {profiled}"),
+            "total": sql.scalar(con, f"SELECT coalesce(sum(n_children), 0)::BIGINT {profiled}"),
             "per_household": {str(n): count for n, count in per_household},
         },
         "agency_combinations": dict(combinations),
-        "bijstand_households": _scalar(con, f"SELECT count(*) {profiled} AND bijstand"),
+        "bijstand_households": sql.scalar(con, f"SELECT count(*) {profiled} AND bijstand"),
         "not_counted": {k: outcomes.get(k, 0) for k in NOT_COUNTED},
-        "rejects": _scalar(con, "SELECT count(*) FROM rejects"),
+        "rejects": sql.scalar(con, "SELECT count(*) FROM rejects"),
         # Additions to the contract (outputs.md allows adding): the profile's origin table
         # and the rule set the count was made with, for the publication.
         "origin": origin,
@@ -71,17 +68,14 @@ def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     out: Path = ctx.stage_out
     data = summary(con, ctx)
     (out / "summary.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
     # Every neighbourhood of the register: the neighbourhoods file and any code residences use.
     neighbourhoods = con.execute("""
-        WITH codes AS (
-            SELECT neighbourhood_code, neighbourhood_name FROM neighbourhoods
-            UNION SELECT DISTINCT neighbourhood_code, NULL FROM ident.register_residences
-            WHERE neighbourhood_code NOT IN (SELECT neighbourhood_code FROM neighbourhoods)),
+        WITH codes AS (SELECT neighbourhood_code, neighbourhood_name FROM neighbourhoods),
         fam AS (SELECT neighbourhood_code, count(*) AS family_households FROM households
                 WHERE is_family GROUP BY ALL),
         mpg AS (SELECT neighbourhood_code,
@@ -114,6 +108,14 @@ def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
     sql.write_parquet(con, """
         SELECT r.agency, r.file, r.record_id, l.person_id, l.match_probability,
                CASE WHEN r.is_anonymous THEN 'anonymous' ELSE l.match_key END AS match_key
-        FROM ident.records r LEFT JOIN ident.links l USING (record_key)
+        FROM ident.records_clean r LEFT JOIN ident.links l USING (record_key)
         ORDER BY r.record_key""", out / "links.parquet")
-    return []
+
+
+FILES = ("summary.json", "neighbourhoods.csv", "households.parquet", "rejects.csv",
+         "links.parquet")
+STAGE = Stage("publish",
+              reads=("counted_households", "households", "household_categories",
+                     "record_outcomes", "profile_origin", "neighbourhoods", "rejects",
+                     "ident.records_clean", "ident.links"),
+              writes=(), run=publish, files=FILES)

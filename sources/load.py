@@ -1,13 +1,20 @@
 """Stage `load`: every file of the delivery into canonical tables.
 
 Reads the manifest's register files and agency sources, renames mapped columns to the
-canonical fields of delivery.md, parses dates in each file's declared format, normalises
-sex, postcodes, house numbers and BSNs, and splits usable rows from rejected ones.
+canonical fields of delivery.md, parses dates in each file's declared format and splits
+usable rows from rejected ones. Text stays as the agency wrote it (trimmed): BSNs, sex,
+postcodes, house numbers and neighbourhood codes are normalised once, by `standardise`.
 
-Writes `ident.register_persons`, `ident.register_residences`, `ident.records` (identifying),
-and `neighbourhoods`, `rejects`, `source_files` (no personal data). For every file,
-rows in = rows loaded + rows rejected; a file whose content was already loaded is skipped
-and reported, never loaded twice.
+Writes the tables of `pipeline.contracts.LOADED`: `ident.register_persons`,
+`ident.register_residences`, `ident.records` (identifying), and `register_neighbourhoods`,
+`rejects`, `source_files`, `load_notes` (no personal data). For every file, rows in = rows
+loaded + rows rejected; a file whose content was already loaded is skipped and reported,
+never loaded twice, and a record id an agency already delivered in another file is not
+loaded twice either.
+
+Work is bounded by the window and the register, not by what an agency typed: a date before
+1850 or after 2100 is no date (a reject where the date is required), and the end date
+9999-12-31 that many systems write for "still open" reads as no end date.
 """
 from __future__ import annotations
 
@@ -16,46 +23,21 @@ from pathlib import Path
 
 import duckdb
 
+from mpg.pipeline import contracts, sql
 from mpg.pipeline.config import (NEIGHBOURHOOD_FIELDS, NEIGHBOURHOOD_REQUIRED, PERSON_FIELDS,
-                             PERSON_REQUIRED, RECORD_FIELDS, RECORD_REQUIRED,
-                             RESIDENCE_FIELDS, RESIDENCE_REQUIRED, Manifest, SourceSection)
+                                 PERSON_REQUIRED, RECORD_FIELDS, RECORD_REQUIRED,
+                                 RESIDENCE_FIELDS, RESIDENCE_REQUIRED, Manifest, Rules,
+                                 SourceSection)
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.errors import ConfigError, DeliveryError
+from mpg.pipeline.stage import Stage
 from mpg.sources.readers import ROW, RawTable, file_sha256, read_file
 
 ISO = "%Y-%m-%d"
 DATE_FIELDS = {"birth_date", "contact_date", "end_date", "start_date"}
-
-# Canonical tables, created empty so that a delivery without some file still runs.
-SCHEMA = """
-CREATE OR REPLACE TABLE ident.register_persons (
-    person_id VARCHAR, bsn VARCHAR, surname VARCHAR, prefix VARCHAR, given_names VARCHAR,
-    birth_date DATE, sex VARCHAR, origin VARCHAR, mother_id VARCHAR, father_id VARCHAR);
-CREATE OR REPLACE TABLE ident.register_residences (
-    person_id VARCHAR, address_id VARCHAR, postcode VARCHAR, house_number INTEGER,
-    house_number_addition VARCHAR, street VARCHAR, city VARCHAR, neighbourhood_code VARCHAR,
-    start_date DATE, end_date DATE);
-CREATE OR REPLACE TABLE ident.records (
-    record_key BIGINT, agency VARCHAR, file VARCHAR, row_number INTEGER, record_id VARCHAR,
-    client_id VARCHAR, bsn VARCHAR, surname VARCHAR, prefix VARCHAR, given_names VARCHAR,
-    birth_date DATE, sex VARCHAR, postcode VARCHAR, house_number INTEGER,
-    house_number_addition VARCHAR, contact_date DATE, end_date DATE,
-    neighbourhood_code VARCHAR, is_anonymous BOOLEAN, in_window BOOLEAN);
-CREATE OR REPLACE TABLE neighbourhoods (neighbourhood_code VARCHAR, neighbourhood_name VARCHAR);
-CREATE OR REPLACE TABLE rejects (file VARCHAR, "row" BIGINT, reason VARCHAR);
-CREATE OR REPLACE TABLE source_files (
-    file VARCHAR, agency VARCHAR, sha256 VARCHAR, duplicate_of VARCHAR, rows_in BIGINT,
-    rows_loaded BIGINT, rows_rejected BIGINT, first_date DATE, last_date DATE,
-    unreadable_birth_dates BIGINT);
-"""
-
-# Sex as agencies write it (M/V/O/m/f/man/vrouw/...) onto the register's M, V, O.
-SEX_SQL = """CASE
-    WHEN upper(trim({v})) IN ('M', 'MAN', 'MALE', 'J', 'JONGEN', 'H', 'HEER') THEN 'M'
-    WHEN upper(trim({v})) IN ('V', 'F', 'VROUW', 'FEMALE', 'W', 'MEISJE', 'MEVROUW') THEN 'V'
-    WHEN upper(trim({v})) IN ('O', 'X', 'U', 'ONBEKEND', 'OVERIG', 'ANDERS') THEN 'O'
-    END"""
-
+# Dates outside these are typing errors or placeholders, never a contact or a birth.
+EARLIEST, LATEST = "1850-01-01", "2100-12-31"
+OPEN_END = "9999-12-31"  # "no end date" in many agency systems
 
 @dataclass(frozen=True)
 class _Table:
@@ -122,24 +104,28 @@ def _check_date_format(con: duckdb.DuckDBPyConnection, spec: _Table) -> None:
             '(for example "%d-%m-%Y")') from None
 
 
-def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
+def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     """Load the register and every agency source of `ctx.manifest`."""
     manifest = ctx.manifest
-    con.execute(SCHEMA)
+    for table in contracts.LOADED:
+        table.create(con)
     sources = [_source_table(manifest, s) for s in manifest.source]
     for spec in sources:
         _check_date_format(con, spec)
+    register_tables = _register_tables(manifest)
+    _distinct_register_files(register_tables)
     # The register is read before anything is loaded; a source file that cannot be read
     # stops the run when its turn comes (everything is still in the staging folder).
     register = [(kind, spec, _read(spec), file_sha256(spec.path))
-                for kind, spec in _register_tables(manifest)]
+                for kind, spec in register_tables]
     seen_hashes: dict[str, str] = {}
     for _, spec, _, digest in register:
         seen_hashes.setdefault(digest, spec.display)
     loaders = {"persons": _load_persons, "residences": _load_residences,
                "neighbourhoods": _load_neighbourhoods}
     for kind, spec, raw, digest in register:
-        _load_file(con, spec, raw, loaders[kind], digest)
+        _load_file(con, spec, raw, loaders[kind], digest, ctx.rules)
+    _note_register(con, ctx)
     run = manifest.run
     for spec in sources:
         raw = _read(spec)  # a file that is missing or unreadable stops the run here
@@ -152,9 +138,29 @@ def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> list[str]:
         seen_hashes[digest] = spec.display
         _load_file(con, spec, raw,
                    lambda c, s, cols: _load_records(c, s, cols, run.window_start, run.window_end),
-                   digest)
-    return ["ident.register_persons", "ident.register_residences", "ident.records",
-            "neighbourhoods", "rejects", "source_files"]
+                   digest, ctx.rules)
+
+
+def _distinct_register_files(tables: list[tuple[str, _Table]]) -> None:
+    """Persons, residences and neighbourhoods are three tables: one file cannot be two."""
+    seen: dict[Path, str] = {}
+    for kind, spec in tables:
+        if spec.path in seen:
+            raise ConfigError(
+                f"The delivery manifest names {spec.display} for both register.{seen[spec.path]} "
+                f"and register.{kind}; the register's persons, residences and neighbourhoods "
+                "are three files, each with its own columns")
+        seen[spec.path] = kind
+
+
+def _note_register(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """What in the register silently stops counting, counted for run.json: persons born
+    after the reference date (not yet in any household on it)."""
+    con.execute("""INSERT INTO load_notes
+                   SELECT 'persons born after the reference date', ?, count(*)
+                   FROM ident.register_persons WHERE birth_date > ?
+                   HAVING count(*) > 0""",
+                [ctx.manifest.population_register.persons, ctx.manifest.run.reference_date])
 
 
 def _read(spec: _Table) -> RawTable:
@@ -187,11 +193,6 @@ def _text(alias: str) -> str:
     return f"NULLIF(trim(CAST({alias} AS VARCHAR)), '')"
 
 
-def _literal(text: str) -> str:
-    """`text` inside a single-quoted SQL string (column names and formats come from files)."""
-    return text.replace("'", "''")
-
-
 def _aliases(names: list[str]) -> dict[str, str]:
     """SQL names for a file's columns by position: DuckDB matches identifiers without regard
     to case (a file with "Naam" and "naam" would read the wrong one) and a header may hold
@@ -201,19 +202,26 @@ def _aliases(names: list[str]) -> dict[str, str]:
 
 def _select_list(spec: _Table, columns: dict[str, str]) -> str:
     """Canonical fields as text (`<field>_text`) and parsed (`<field>`), in SQL; `columns`
-    maps the file's column names to their SQL aliases."""
+    maps the file's column names to their SQL aliases. A parsed date outside EARLIEST ..
+    LATEST is no date (`<field>_absurd` says so); the end date OPEN_END is no end date."""
     parts = [f"{columns[ROW]} AS row_number"]
+    fmt = sql.literal(spec.date_format)
     for field in spec.fields:
         column = spec.column(field)
         text = _text(columns[column]) if column in columns else "CAST(NULL AS VARCHAR)"
         if field in DATE_FIELDS:
-            fmt = _literal(spec.date_format)
             parts.append(f"{text} AS {field}_text")
             # DuckDB's strptime takes "infinity", "-infinity" and "epoch" in any format;
             # a date in a declared format has digits.
-            parsed = f"try_strptime({text}, '{fmt}')"
-            parts.append(f"CAST(CASE WHEN regexp_matches({text}, '[0-9]') AND "
-                         f"isfinite({parsed}) THEN {parsed} END AS DATE) AS {field}")
+            parsed = (f"CAST(CASE WHEN regexp_matches({text}, '[0-9]') AND "
+                      f"isfinite(try_strptime({text}, {fmt})) THEN try_strptime({text}, {fmt}) "
+                      "END AS DATE)")
+            plausible = f"{parsed} BETWEEN DATE '{EARLIEST}' AND DATE '{LATEST}'"
+            open_end = f"{parsed} = DATE '{OPEN_END}'" if field == "end_date" else "false"
+            parts.append(f"CASE WHEN {plausible} THEN {parsed} END AS {field}")
+            parts.append(f"coalesce(NOT ({plausible}) AND NOT ({open_end}), false) "
+                         f"AS {field}_absurd")
+            parts.append(f"coalesce({open_end}, false) AS {field}_open")
         else:
             parts.append(f"{text} AS {field}")
     return ",\n  ".join(parts)
@@ -222,26 +230,43 @@ def _select_list(spec: _Table, columns: dict[str, str]) -> str:
 def _reason_sql(spec: _Table, key: str | None) -> str:
     """SQL for why a row is unusable (NULL = usable). Names columns, never values."""
     checks = []
-    fmt = _literal(spec.date_format)
+    fmt = spec.date_format
+
+    def say(text: str) -> str:
+        return sql.literal(text)
+
     for field in spec.required:
-        column = _literal(spec.column(field))
+        column = spec.column(field)
         if field in DATE_FIELDS:
-            checks.append(f"CASE WHEN {field}_text IS NULL THEN '{field} (column {column}) is "
-                          f"empty' WHEN {field} IS NULL THEN '{field} (column {column}) is not a "
-                          f"date in the format {fmt}' END")
+            checks.append(
+                f"CASE WHEN {field}_text IS NULL THEN {say(f'{field} (column {column}) is empty')}"
+                f" WHEN {field}_absurd THEN "
+                f"{say(f'{field} (column {column}) is not a possible date (before {EARLIEST[:4]} or after {LATEST[:4]})')}"
+                f" WHEN {field} IS NULL THEN "
+                f"{say(f'{field} (column {column}) is not a date in the format {fmt}')} END")
         else:
-            checks.append(f"CASE WHEN {field} IS NULL THEN 'no {field} (column {column})' END")
+            checks.append(f"CASE WHEN {field} IS NULL THEN {say(f'no {field} (column {column})')} END")
     if "end_date" in spec.fields:
-        column = _literal(spec.column("end_date"))
-        checks.append(f"CASE WHEN end_date_text IS NOT NULL AND end_date IS NULL THEN 'end_date "
-                      f"(column {column}) is not a date in the format {fmt}' END")
+        column = spec.column("end_date")
+        checks.append(
+            f"CASE WHEN end_date_absurd THEN {say(f'end_date (column {column}) is not a possible date (before {EARLIEST[:4]} or after {LATEST[:4]})')}"
+            f" WHEN end_date_text IS NOT NULL AND end_date IS NULL AND NOT end_date_open THEN "
+            f"{say(f'end_date (column {column}) is not a date in the format {fmt}')} END")
+        if "start_date" in spec.fields:
+            start = spec.column("start_date")
+            reason = f"end_date (column {column}) is before start_date (column {start})"
+            checks.append(f"CASE WHEN end_date < start_date THEN {say(reason)} END")
     if key is not None:
-        checks.append(f"CASE WHEN {key} IS NOT NULL AND row_number <> first_row THEN '{key} "
-                      f"already used in row ' || first_row END")
+        checks.append(f"CASE WHEN {key} IS NOT NULL AND row_number <> first_row THEN "
+                      f"{say(f'{key} already used in row ')} || first_row END")
+    if _kind(spec) == "residences":
+        checks.append("CASE WHEN person_id IS NOT NULL AND person_id NOT IN "
+                      "(SELECT person_id FROM ident.register_persons) THEN "
+                      f"{say('person_id (column ' + spec.column('person_id') + ') is not in the persons file')} END")
     return "NULLIF(concat_ws('; ', " + ", ".join(checks) + "), '')"
 
 
-def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str) -> None:
+def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str, rules: Rules) -> None:
     columns = _aliases(raw.table.column_names)
     con.register("raw_file", raw.table.rename_columns(list(columns.values())))
     try:
@@ -252,19 +277,73 @@ def _load_file(con, spec: _Table, raw: RawTable, loader, digest: str) -> None:
             CREATE OR REPLACE TEMP TABLE parsed AS
             SELECT *, {_reason_sql(spec, key)} AS reason FROM (
                 SELECT *{window} FROM (SELECT {_select_list(spec, columns)} FROM raw_file))""")
+        con.execute("ALTER TABLE parsed ADD COLUMN redelivered BOOLEAN DEFAULT false")
+        if _kind(spec) == "records":
+            _earlier_files(con, spec)
         con.execute("INSERT INTO rejects SELECT ?, row_number, reason FROM parsed "
                     "WHERE reason IS NOT NULL ORDER BY row_number", [spec.display])
         if raw.ragged_rows:
             con.executemany("INSERT INTO rejects VALUES (?, ?, ?)",
-                            [(spec.display, row, "the row does not have one value per column "
-                              "of the header (check quotes and the delimiter)")
-                             for row in raw.ragged_rows])
+                            [(spec.display, row, RAGGED) for row in raw.ragged_rows])
         loader(con, spec, columns)
         rows_in = raw.table.num_rows + len(raw.ragged_rows)
         _record_file(con, spec, digest, None, rows_in=rows_in)
+        _note_open_ends(con, spec)
+        _stop_when_mostly_rejected(con, spec, rows_in, rules)
     finally:
         con.unregister("raw_file")
         con.execute("DROP TABLE IF EXISTS parsed")
+
+
+RAGGED = ("the row does not have one value per column of the header (check quotes and the "
+          "delimiter)")
+
+
+def _earlier_files(con, spec: _Table) -> None:
+    """A record id this agency already delivered in another file (the same export sent twice,
+    once with other line endings, say) is the same record: it is not loaded twice."""
+    con.execute("""
+        UPDATE parsed SET reason = concat_ws('; ', reason,
+            'record_id already delivered by this agency in ' || e.file || ', row '
+            || e.row_number || ' (loaded once)'), redelivered = true
+        FROM (SELECT record_id, arg_min(file, record_key) AS file,
+                     arg_min(row_number, record_key) AS row_number
+              FROM ident.records WHERE agency = ? GROUP BY record_id) e
+        WHERE parsed.record_id = e.record_id""", [spec.agency])
+    shared = sql.scalar(con, "SELECT count(*) FROM parsed WHERE redelivered")
+    if shared:
+        con.execute("INSERT INTO load_notes VALUES ('record ids already delivered by the same "
+                    "agency in an earlier file (loaded once)', ?, ?)", [spec.display, shared])
+
+
+def _note_open_ends(con, spec: _Table) -> None:
+    if "end_date" not in spec.fields:
+        return
+    con.execute(f"""INSERT INTO load_notes
+                    SELECT 'end dates {OPEN_END} read as no end date', ?, count(*)
+                    FROM parsed WHERE reason IS NULL AND end_date_open HAVING count(*) > 0""",
+                [spec.display])
+
+
+def _stop_when_mostly_rejected(con, spec: _Table, rows_in: int, rules: Rules) -> None:
+    """A file of which most rows are rejected (a wrong date_format, the wrong column
+    mapping) would give a lower count with no error at all: it stops the run."""
+    # Rows another file already delivered are loaded once, not lost: they do not count.
+    redelivered = sql.scalar(con, "SELECT count(*) FROM parsed WHERE redelivered")
+    rejected = sql.scalar(con, "SELECT count(*) FROM rejects WHERE file = ?",
+                          [spec.display]) - redelivered
+    if not rows_in or rejected / rows_in <= rules.max_reject_share:
+        return
+    reason, n = con.execute("""
+        SELECT reason, count(*) AS n FROM rejects
+        WHERE file = ? AND NOT contains(reason, '(loaded once)')
+        GROUP BY reason ORDER BY n DESC, reason LIMIT 1""", [spec.display]).fetchall()[0]
+    raise DeliveryError(
+        f"{spec.display}: {rejected:,} of its {rows_in:,} rows are rejected (more than "
+        f"{rules.max_reject_share:.0%}), so the count would silently miss them. The most "
+        f"common reason ({n:,} rows): {reason}. Fix the manifest's settings for this file "
+        "(date_format, columns, delimiter, encoding) or the file; rules.max_reject_share sets "
+        "the share at which a run stops")
 
 
 def _kind(spec: _Table) -> str:
@@ -284,10 +363,12 @@ def _record_file(con, spec: _Table, digest: str | None, duplicate_of: str | None
     # The date range of an agency file (its contact dates). Not of register files: the
     # latest residence start is often a newborn's birth date, and run.duckdb holds none.
     dates = "contact_date" if _kind(spec) == "records" else None
+    # Aggregates only, so that a file with no usable row gives one row of NULLs and 0.
+    dates_sql = f"min({dates}), max({dates})" if dates else "min(NULL::DATE), max(NULL::DATE)"
+    unreadable_sql = ("count(*) FILTER (birth_date_text IS NOT NULL AND birth_date IS NULL)"
+                      if "birth_date" in spec.fields else "count(*) FILTER (false)")
     first, last, unreadable = con.execute(
-        f"SELECT {f'min({dates}), max({dates})' if dates else 'NULL, NULL'}, "
-        f"{'count(*) FILTER (birth_date_text IS NOT NULL AND birth_date IS NULL)' if 'birth_date' in spec.fields else '0'} "
-        "FROM parsed WHERE reason IS NULL").fetchall()[0]
+        f"SELECT {dates_sql}, {unreadable_sql} FROM parsed WHERE reason IS NULL").fetchall()[0]
     loaded = con.execute("SELECT count(*) FROM parsed WHERE reason IS NULL").fetchall()[0][0]
     if loaded + rejected != rows_in:
         raise AssertionError(f"{spec.display}: {rows_in} rows in, {loaded} loaded and "
@@ -297,59 +378,39 @@ def _record_file(con, spec: _Table, digest: str | None, duplicate_of: str | None
                  unreadable])
 
 
-def _postcode(expr: str) -> str:
-    return f"NULLIF(upper(regexp_replace({expr}, '[^0-9A-Za-z]', '', 'g')), '')"
-
-
-def _house_number(number: str, addition: str) -> tuple[str, str]:
-    """'12', '12a', '12-2', '12 bis' -> (12, 'A' / '2' / 'BIS'); an explicit addition wins."""
-    parsed = f"TRY_CAST(NULLIF(regexp_extract({number}, '^\\s*(\\d+)', 1), '') AS INTEGER)"
-    trailing = f"NULLIF(upper(regexp_replace(regexp_extract({number}, '^\\s*\\d+\\s*[-/ ]?\\s*(.*)$', 1), '\\s', '', 'g')), '')"
-    explicit = f"NULLIF(upper(regexp_replace({addition}, '\\s', '', 'g')), '')"
-    return parsed, f"coalesce({explicit}, {trailing})"
-
-
-def _bsn(expr: str) -> str:
-    # Spreadsheets drop a BSN's leading zero; 8 digits are padded back to 9.
-    digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
-    return f"NULLIF(CASE WHEN length({digits}) = 8 THEN '0' || {digits} ELSE {digits} END, '')"
-
-
 def _load_persons(con, spec: _Table, columns: set[str]) -> None:
-    con.execute(f"""
+    con.execute("""
         INSERT INTO ident.register_persons
-        SELECT person_id, {_bsn('bsn')}, surname, prefix, given_names, birth_date,
-               {SEX_SQL.format(v='sex')}, origin, mother_id, father_id
+        SELECT person_id, bsn, surname, prefix, given_names, birth_date, sex, origin,
+               mother_id, father_id
         FROM parsed WHERE reason IS NULL ORDER BY row_number""")
 
 
 def _load_residences(con, spec: _Table, columns: set[str]) -> None:
-    number, addition = _house_number("house_number", "house_number_addition")
-    con.execute(f"""
+    con.execute("""
         INSERT INTO ident.register_residences
-        SELECT person_id, address_id, {_postcode('postcode')}, {number}, {addition}, street,
+        SELECT person_id, address_id, postcode, house_number, house_number_addition, street,
                city, neighbourhood_code, start_date, end_date
         FROM parsed WHERE reason IS NULL ORDER BY row_number""")
 
 
 def _load_neighbourhoods(con, spec: _Table, columns: set[str]) -> None:
-    con.execute("INSERT INTO neighbourhoods SELECT neighbourhood_code, neighbourhood_name "
-                "FROM parsed WHERE reason IS NULL ORDER BY row_number")
+    con.execute("INSERT INTO register_neighbourhoods SELECT neighbourhood_code, "
+                "neighbourhood_name FROM parsed WHERE reason IS NULL ORDER BY row_number")
 
 
 def _load_records(con, spec: _Table, columns: set[str], window_start, window_end) -> None:
-    number, addition = _house_number("house_number", "house_number_addition")
-    # An anonymous care-network report has no surname, no birth date and no BSN.
-    anonymous = ("agency = 'ZORGNETWERK' AND surname IS NULL AND birth_date_text IS NULL "
-                 "AND bsn IS NULL")
-    con.execute(f"""
+    con.execute("""
         INSERT INTO ident.records
         SELECT (SELECT coalesce(max(record_key), 0) FROM ident.records) + row_number,
-               agency, ?, row_number, record_id, client_id, {_bsn('bsn')}, surname, prefix,
-               given_names, birth_date, {SEX_SQL.format(v='sex')}, {_postcode('postcode')},
-               {number}, {addition}, contact_date, end_date, neighbourhood_code,
-               {anonymous},
+               agency, ?, row_number, record_id, client_id, bsn, surname, prefix,
+               given_names, birth_date, birth_date_text IS NOT NULL, sex, postcode,
+               house_number, house_number_addition, contact_date, end_date,
+               neighbourhood_code,
                contact_date <= ?::DATE
                  AND (contact_date >= ?::DATE OR end_date IS NULL OR end_date >= ?::DATE)
         FROM (SELECT ? AS agency, * FROM parsed WHERE reason IS NULL) ORDER BY row_number""",
         [spec.display, window_end, window_start, window_start, spec.agency])
+
+
+STAGE = Stage("load", reads=(), writes=tuple(t.name for t in contracts.LOADED), run=load)

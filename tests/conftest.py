@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,21 @@ def find_example() -> Path:
     if example is None:
         pytest.skip("the worked example (../shared/spec/example) is not available")
     return example
+
+
+@functools.lru_cache(maxsize=1)
+def accepting_rules() -> Path:
+    """The default rules, except that no share of rejected rows stops a run: for deliveries
+    built to hold mostly unusable rows, whose rejects the test itself checks."""
+    from mpg.pipeline.config import DEFAULT_RULES
+
+    folder = Path(tempfile.mkdtemp(prefix="mpg-test-rules-"))
+    path = folder / "rules-accepting-rejects.toml"
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace("max_reject_share = 0.5",
+                                                              "max_reject_share = 1.0")
+    assert "max_reject_share = 1.0" in text
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 
 from builder import Delivery
-from conftest import (REPO, assert_no_identifying_data, assert_summary, expected_summary,
+from conftest import (REPO, accepting_rules, assert_no_identifying_data, assert_summary, expected_summary,
                       read_links, read_rejects, run_delivery, run_pipeline, snapshot)
 
 
@@ -297,7 +297,7 @@ def test_unusable_rows_are_rejected_with_file_row_and_reason(delivery: Delivery,
     # the same record_id in another file is no duplicate (BIJSTAND: selects no household)
     d.source("BIJSTAND", [d.record(h.mother, "2003-05-05", record_id="M-1")])
 
-    s = run_delivery(d, out_dir)
+    s = run_delivery(d, out_dir, rules_path=accepting_rules())
 
     assert_summary(s, expected_summary(d, family_households=1, rejects=5, outside_window=1))
     rejects = read_rejects(out_dir)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
 import pytest
 
+from mpg.pipeline import contracts
 from mpg.pipeline.config import RECORD_FIELDS, load_linkage, load_manifest
+from mpg.pipeline.context import RunContext
+from mpg.pipeline.runner import run_stage
 
 from conftest import example_dir
 
@@ -63,31 +65,14 @@ def load_example(con: duckdb.DuckDBPyConnection, manifest_path: Path = MANIFEST)
     persons = persons.rename(columns={v: k for k, v in reg.persons_columns.items()})
     residences = _read(m.resolve(reg.residences))
     residences = residences.rename(columns={v: k for k, v in reg.residences_columns.items()})
-    con.execute("""CREATE OR REPLACE TABLE ident.register_persons (person_id VARCHAR, bsn VARCHAR,
-        surname VARCHAR, prefix VARCHAR, given_names VARCHAR, birth_date DATE, sex VARCHAR,
-        origin VARCHAR, mother_id VARCHAR, father_id VARCHAR)""")
-    for _, p in persons.iterrows():
-        con.execute("INSERT INTO ident.register_persons VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [_text(p.get(f)) if f != "birth_date" else _date(p.get(f), "%Y-%m-%d")
-                     for f in ("person_id", "bsn", "surname", "prefix", "given_names",
-                               "birth_date", "sex", "origin", "mother_id", "father_id")])
-    con.execute("""CREATE OR REPLACE TABLE ident.register_residences (person_id VARCHAR,
-        address_id VARCHAR, postcode VARCHAR, house_number INTEGER,
-        house_number_addition VARCHAR, street VARCHAR, city VARCHAR,
-        neighbourhood_code VARCHAR, start_date DATE, end_date DATE)""")
-    for _, r in residences.iterrows():
-        con.execute("INSERT INTO ident.register_residences VALUES (?,?,?,?,?,?,?,?,?,?)", [
-            _text(r.get("person_id")), _text(r.get("address_id")),
-            (_text(r.get("postcode")) or "").replace(" ", "").upper() or None,
-            int(r["house_number"]) if _text(r.get("house_number")) else None,
-            (_text(r.get("house_number_addition")) or "").upper() or None,
-            None, None, _text(r.get("neighbourhood_code")),
-            _date(r.get("start_date"), "%Y-%m-%d"), _date(r.get("end_date"), "%Y-%m-%d")])
-    con.execute("""CREATE OR REPLACE TABLE ident.records (record_key BIGINT, agency VARCHAR,
-        file VARCHAR, row_number INTEGER, record_id VARCHAR, client_id VARCHAR, bsn VARCHAR,
-        surname VARCHAR, prefix VARCHAR, given_names VARCHAR, birth_date DATE, sex VARCHAR,
-        postcode VARCHAR, house_number INTEGER, house_number_addition VARCHAR, contact_date DATE,
-        end_date DATE, neighbourhood_code VARCHAR, is_anonymous BOOLEAN, in_window BOOLEAN)""")
+    for table in contracts.LOADED:
+        table.create(con)
+    contracts.REGISTER_PERSONS.insert(con, [
+        {f: (_text(p.get(f)) if f != "birth_date" else _date(p.get(f), "%Y-%m-%d"))
+         for f in contracts.REGISTER_PERSONS.column_names} for _, p in persons.iterrows()])
+    contracts.REGISTER_RESIDENCES.insert(con, [
+        {f: (_date(r.get(f), "%Y-%m-%d") if f in ("start_date", "end_date") else _text(r.get(f)))
+         for f in contracts.REGISTER_RESIDENCES.column_names} for _, r in residences.iterrows()])
     key = 0
     for source in m.source:
         df = _read(m.resolve(source.path), source.delimiter, source.encoding)
@@ -103,17 +88,12 @@ def load_example(con: duckdb.DuckDBPyConnection, manifest_path: Path = MANIFEST)
             key += 1
             birth = _date(values["birth_date"], source.date_format)
             end = _date(values["end_date"], source.date_format)
-            surname, bsn = _text(values["surname"]), _text(values["bsn"])
-            anonymous = (source.agency.value == "ZORGNETWERK" and surname is None
-                         and birth is None and bsn is None)
-            number = _text(values["house_number"])
-            con.execute(f"INSERT INTO ident.records VALUES ({','.join('?' * 20)})", [
-                key, source.agency.value, source.path, row_number, record_id,
-                _text(values["client_id"]), bsn, surname, _text(values["prefix"]),
-                _text(values["given_names"]), birth, _text(values["sex"]),
-                _text(values["postcode"]), int(number) if number else None,
-                _text(values["house_number_addition"]), contact, end,
-                _text(values["neighbourhood_code"]), anonymous, True])
+            contracts.RECORDS.insert(con, [{
+                **{f: _text(values[f]) for f in RECORD_FIELDS},
+                "record_key": key, "agency": source.agency.value, "file": source.path,
+                "row_number": row_number, "record_id": record_id, "birth_date": birth,
+                "birth_date_written": _text(values["birth_date"]) is not None,
+                "contact_date": contact, "end_date": end, "in_window": True}])
     return m
 
 
@@ -125,13 +105,10 @@ def example_connection():
 
 
 def example_ctx(tmp_path: Path, manifest=None, **linkage):
-    settings = load_linkage()
-    if linkage:
-        settings = settings.model_copy(update=linkage)
     stage_out = tmp_path / "out"
     stage_out.mkdir(exist_ok=True)
-    return SimpleNamespace(manifest=manifest, linkage=settings, work_dir=tmp_path,
-                           stage_out=stage_out, metrics={}, review_db=None)
+    return RunContext.create(manifest or load_manifest(MANIFEST), tmp_path,
+                             linkage=load_linkage(**linkage), stage_out=stage_out)
 
 
 def linked(con) -> pd.DataFrame:
@@ -146,15 +123,18 @@ def expected_links() -> pd.DataFrame:
     return exp
 
 
+def link_example(con, ctx) -> dict:
+    """standardise and link; the link stage's figures for run.json."""
+    from mpg.linkage import link, standardise
+    run_stage(con, ctx, standardise.STAGE)
+    return run_stage(con, ctx, link.STAGE).metrics
+
+
 @pytest.fixture()
 def example_run(tmp_path):
-    from mpg.linkage.link import link
-    from mpg.linkage.standardise import standardise
     con, manifest = example_connection()
     ctx = example_ctx(tmp_path, manifest)
-    standardise(con, ctx)
-    link(con, ctx)
-    return con, ctx
+    return con, link_example(con, ctx)
 
 
 def test_example_links_equal_the_expected_links(example_run):
@@ -176,7 +156,7 @@ def test_example_links_equal_the_expected_links(example_run):
 def test_example_links_one_row_per_non_anonymous_record(example_run):
     con, _ = example_run
     n_records = con.execute(
-        "SELECT count(*) FROM ident.records WHERE NOT is_anonymous").fetchall()[0][0]
+        "SELECT count(*) FROM ident.records_clean WHERE NOT is_anonymous").fetchall()[0][0]
     n_links, n_keys = con.execute(
         "SELECT count(*), count(DISTINCT record_key) FROM ident.links").fetchall()[0]
     assert n_links == n_keys == n_records
@@ -196,26 +176,21 @@ def test_example_deterministic_passes(example_run):
 
 
 def test_example_metrics_hold_no_identifiers(example_run):
-    con, ctx = example_run
-    text = repr(ctx.metrics)
+    con, metrics = example_run
+    text = repr(metrics)
     for value in ("Benali", "123456782", "1970-02-01", "Ozturk", "9733"):
         assert value not in text
-    assert "link" in ctx.metrics
+    assert metrics["link"]["records"] == 36
 
 
 def test_example_links_through_the_project_loader(tmp_path):
     """The same check with sources/load.py reading the delivery instead of the reader above."""
-    load = pytest.importorskip("mpg.sources.load").load
-    from mpg.linkage.link import link
-    from mpg.linkage.standardise import standardise
-    from mpg.pipeline.config import load_rules
+    from mpg.sources import load
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS ident")
     ctx = example_ctx(tmp_path, load_manifest(MANIFEST))
-    ctx.rules, ctx.pseudonym_key = load_rules(), b"test"
-    load(con, ctx)
-    standardise(con, ctx)
-    link(con, ctx)
+    run_stage(con, ctx, load.STAGE)
+    link_example(con, ctx)
     got = linked(con)
     got = dict(zip(got.record_id, got.person_id.fillna("")))
     exp = expected_links()

@@ -8,18 +8,17 @@ import logging
 
 import pytest
 
-pyspark = pytest.importorskip("pyspark")
-
-from mpg.linkage.model import PERSONS, RECORDS, splink_settings  # noqa: E402
-from mpg.linkage.settings import effective  # noqa: E402
-from mpg.linkage.standardise import LINK_COLUMNS, standardise  # noqa: E402
-from test_linkage_example import example_connection, example_ctx  # noqa: E402
+from mpg.linkage.model import PERSONS, RECORDS, splink_settings
+from mpg.linkage.standardise import LINK_COLUMNS
+from test_linkage_example import example_connection, example_ctx, link_example
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
+    # pyspark comes with the `spark` extra (.ci/run installs it for the slow tests): a
+    # missing pyspark fails this test, it does not skip it
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
     session = (SparkSession.builder.master("local[1]").appName("mpg-linkage-test")
@@ -34,11 +33,9 @@ def spark(tmp_path_factory):
 
 def test_default_model_predicts_the_same_best_persons_on_spark_and_duckdb(tmp_path, spark):
     from splink import Linker, SparkAPI
-    from mpg.linkage.link import link
     con, manifest = example_connection()
     ctx = example_ctx(tmp_path, manifest)
-    standardise(con, ctx)
-    link(con, ctx)
+    link_example(con, ctx)
     duck_best = dict(con.execute(
         "SELECT record_key, person_id FROM ident.link_scores WHERE rank = 1").fetchall())
 
@@ -47,7 +44,7 @@ def test_default_model_predicts_the_same_best_persons_on_spark_and_duckdb(tmp_pa
     records = con.sql(f"SELECT {columns} FROM ident.records_std").to_arrow_table()
     persons = con.sql(f"SELECT {columns} FROM ident.persons_std").to_arrow_table()
     db_api = SparkAPI(spark_session=spark)
-    settings = effective(ctx.linkage)
+    settings = ctx.linkage
     linker = Linker([db_api.register(spark.createDataFrame(records), dataset_display_name=RECORDS),
                      db_api.register(spark.createDataFrame(persons), dataset_display_name=PERSONS)],
                     splink_settings(settings, persons.num_rows), log_level=logging.WARNING)

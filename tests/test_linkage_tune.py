@@ -62,19 +62,47 @@ def test_identifying_files_say_so_and_others_hold_no_names(tuned):
 
 def test_bad_linkage_settings_name_the_key(tmp_path):
     bad = tmp_path / "linkage.toml"
-    bad.write_text('threshold = 1.5\n[[comparisons]]\nname = "x"\nlevels = [\n'
-                   '  { kind = "jaro_winkler", column = "surname_stem", m = 0.9, u = 0.1 },\n'
-                   '  { kind = "else", m = 0.1, u = 0.9 },\n]\n', encoding="utf-8")
+    bad.write_text('threshold = 1.5\n'
+                   '[[splink.blocking_rules_to_generate_predictions]]\n'
+                   'blocking_rule = "l.bsn = r.bsn"\n'
+                   '[[splink.comparisons]]\noutput_column_name = "x"\ncomparison_levels = [\n'
+                   '  { sql_condition = "jaro_winkler(s_l, s_r) > 0.9", m_probability = 0.9 },\n'
+                   '  { sql_condition = "ELSE", m_probability = 0.1, u_probability = 0.9 },\n'
+                   ']\n', encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_linkage(bad)
-    assert "threshold" in str(err.value) and "jaro_winkler" in str(err.value)
+    text = str(err.value)
+    assert "linkage.toml" in text and "threshold" in text
+    assert "splink.comparisons.0.comparison_levels.0" in text and "u_probability" in text
 
 
-def test_short_settings_file_takes_the_lists_from_the_default(tmp_path):
-    from mpg.linkage.settings import effective
+def test_short_settings_file_takes_the_rest_from_the_default(tmp_path):
     short = tmp_path / "linkage.toml"
-    short.write_text("threshold = 0.95\n", encoding="utf-8")
-    settings = effective(load_linkage(short))
-    assert settings.threshold == 0.95
-    assert settings.comparisons == load_linkage().comparisons
-    assert settings.blocking_rules and settings.name_prefixes
+    short.write_text("threshold = 0.95\n[training]\nmin_records = 10\n", encoding="utf-8")
+    settings = load_linkage(short)
+    assert settings.threshold == 0.95 and settings.training.min_records == 10
+    default = load_linkage()
+    assert settings.splink == default.splink and settings.priors == default.priors
+    assert settings.training.em_blocking_rules == default.training.em_blocking_rules
+    assert settings.name_prefixes == default.name_prefixes
+
+
+def test_the_settings_comparisons_are_splinks_own_format_as_in_the_saved_model(tmp_path):
+    """The [splink] table of the settings and a trained model (OUT/linkage_model.json) are
+    one format: a saved model's comparisons validate as settings and give the same model."""
+    import json
+
+    from mpg.linkage.model import splink_settings
+    from mpg.pipeline.config import LinkageSettings
+    settings = load_linkage()
+    # at the reference register size the priors are not scaled: the model holds them as written
+    size = settings.priors.reference_register_size
+    model = splink_settings(settings, size)
+    saved = {"comparisons": [{**c, "comparison_levels": [
+        {k: v for k, v in level.items() if k != "base_dialect_str"}
+        for level in c["comparison_levels"]]} for c in model["comparisons"]],
+        "blocking_rules_to_generate_predictions": model["blocking_rules_to_generate_predictions"],
+        "sql_dialect": "duckdb", "linker_uid": "x1", "link_type": "link_only"}
+    again = LinkageSettings.model_validate({**settings.model_dump(), "splink": saved})
+    assert splink_settings(again, size)["comparisons"] == model["comparisons"]
+    json.dumps(model)  # plain data

@@ -98,7 +98,10 @@ def build(root: Path) -> tuple[Delivery, dict[str, Any]]:
     bad.update(record_id="ZAR-1")
     d.source("ZAR", [bad, {**d.record(h4.mother, "2003-06-01"), "record_id": ""},
                      {**d.record(h4.mother, "2003-06-02"), "record_id": "ZAR-2"},
-                     {**d.record(h1.mother, "2003-06-03"), "record_id": "ZAR-2"}],
+                     {**d.record(h1.mother, "2003-06-03"), "record_id": "ZAR-2"},
+                     # usable rows, so that the file is not mostly rejected (a run stops then)
+                     {**d.record(h4.child, "2003-06-10"), "record_id": "ZAR-3"},
+                     {**d.record(h4.child, "2003-06-11"), "record_id": "ZAR-4"}],
              path="zar/zar.csv", raw=True)
     return d, {"households": households}
 
