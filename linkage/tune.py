@@ -78,7 +78,8 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
             curve_csv = tune_dir / "threshold_curve.csv"
             curve_html = tune_dir / "threshold_curve.html"
             _write_csv(curve_csv, curve)
-            _write_curve_chart(curve_html, curve, linkage.threshold)
+            _write_curve_chart(curve_html, curve, linkage.threshold,
+                               [c.name for c in rules.categories])
             review = tune_dir / REVIEW_FILE
             write_clerical_review(con, linkage, review, review_pairs)
         finally:
@@ -155,12 +156,13 @@ def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dic
     return curve
 
 
-def _write_curve_chart(path: Path, curve: list[dict], threshold: float) -> None:
+def _write_curve_chart(path: Path, curve: list[dict], threshold: float,
+                      categories: list[str]) -> None:
     """Links made and MPG count against the threshold, as a self-contained HTML page."""
     from splink.internals.html_utils import chart_html
     values = []
     for row in curve:
-        measures = ("links", "mpg_total", *(k for k in row if k.isupper()))
+        measures = ("links", "mpg_total", *categories)
         for measure in measures:
             if row.get(measure) is not None:
                 values.append({"threshold": row["threshold"], "measure": measure,

@@ -11,9 +11,9 @@ import datetime as dt
 import tomllib
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
+from pydantic import (BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo,
                       field_validator, model_validator)
 
 from mpg.pipeline.errors import ConfigError
@@ -39,6 +39,12 @@ class AgencyCode(str, Enum):
     BIB = "BIB"
     ZORGNETWERK = "ZORGNETWERK"
     BIJSTAND = "BIJSTAND"
+    # Optional signal sources (delivery.md): under the default rules they select no
+    # household; a rule set may use them.
+    HUURACHTERSTAND = "HUURACHTERSTAND"
+    OVERLAST = "OVERLAST"
+    LEERPLICHT = "LEERPLICHT"
+    HUISELIJK_GEWELD = "HUISELIJK_GEWELD"
 
 
 # Canonical fields (delivery.md); the order is the order of the canonical tables.
@@ -164,26 +170,86 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
+Count = Annotated[int, Strict()]  # a number in the file, never `true` read as 1
+
+
 class AgencyRule(Frozen):
-    sources: tuple[AgencyCode, ...]
-    min_records: int = Field(1, ge=1)
+    sources: tuple[AgencyCode, ...] = Field(min_length=1)
+    min_records: Count = Field(1, ge=1)
+
+
+class Label(Frozen):
+    """A text for policy staff, in each language of the publication."""
+
+    nl: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def text(self, lang: str, **values: Any) -> str:
+        return getattr(self, lang).format(**values)
+
+
+# Columns of neighbourhoods.csv that a category's column (its name in lower case) may not be.
+FIXED_COLUMNS = ("neighbourhood_code", "neighbourhood_name", "family_households", "mpg_total",
+                 "share_of_family_households", "share_of_mpg")
+
+
+class Category(Frozen):
+    """One selection rule: a family household that meets `condition` (every clause given)
+    and no earlier category's gets this one."""
+
+    name: str
+    label: Label  # may use {min_agencies}
+    short: Label | None = None  # for charts and table headers; default the name
+    description: Label | None = None  # the rule in one sentence, for the method text
+    # a record in the window at one of these sources (at least min_records of them) ...
+    sources: tuple[AgencyCode, ...] = ()
+    min_records: Count = Field(1, ge=1)
+    # ... and/or known at this many of the agencies of [agencies]
+    min_agencies: Count | None = Field(None, ge=1)
+    # in the profile of the counted families (household types, children, bijstand)
+    profiled: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        check_name(v, "category")
+        if v.lower() in FIXED_COLUMNS:
+            raise ValueError(f"the category name {v!r} is a column of neighbourhoods.csv "
+                             "already; choose another name")
+        return v
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> "Category":
+        if not self.sources and self.min_agencies is None:
+            raise ValueError(f"category {self.name} has no condition; give `sources` "
+                             "(records at these sources) or `min_agencies` (known at this "
+                             "many agencies), or both")
+        return self
+
+    @property
+    def column(self) -> str:
+        """Its column in neighbourhoods.csv."""
+        return self.name.lower()
+
+    def label_text(self, lang: str) -> str:
+        return self.label.text(lang, min_agencies=self.min_agencies)
+
+    def short_text(self, lang: str) -> str:
+        return self.short.text(lang) if self.short else self.name
 
 
 class Rules(Frozen):
     """The selection rules of definitions.md, as data an analyst can edit."""
 
-    adult_age: int = Field(18, ge=1, le=120)
-    precedence: tuple[Literal["BIB", "MULTI_AGENCY", "ZORGNETWERK"], ...] = (
-        "BIB", "MULTI_AGENCY", "ZORGNETWERK")
-    bib_sources: tuple[AgencyCode, ...] = (AgencyCode.BIB,)
-    zorgnetwerk_sources: tuple[AgencyCode, ...] = (AgencyCode.ZORGNETWERK,)
+    adult_age: Count = Field(18, ge=1, le=120)
+    # In order of precedence: each family household gets the first category it meets.
+    categories: tuple[Category, ...] = Field(min_length=1)
     bijstand_sources: tuple[AgencyCode, ...] = (AgencyCode.BIJSTAND,)
-    min_agencies: int = Field(3, ge=1)
     agencies: dict[str, AgencyRule]
-    min_cell: int = Field(5, ge=1)  # disclosure control for everything published
+    min_cell: Count = Field(5, ge=1)  # disclosure control for everything published
     # A file with more than this share of its rows rejected stops the run (and validate).
     max_reject_share: float = Field(0.5, ge=0, le=1)
-    rounding_base: int = Field(0, ge=0)  # 0 = no rounding
+    rounding_base: Count = Field(0, ge=0)  # 0 = no rounding
 
     @field_validator("agencies")
     @classmethod
@@ -194,8 +260,13 @@ class Rules(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rules":
-        if sorted(self.precedence) != sorted(set(self.precedence)) or len(self.precedence) != 3:
-            raise ValueError("precedence must list BIB, MULTI_AGENCY and ZORGNETWERK once each")
+        names = [c.name for c in self.categories]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        columns = [c.column for c in self.categories]
+        if doubles or len(set(columns)) != len(columns):
+            raise ValueError(f"categories: every category needs its own name (written in "
+                             f"upper and lower case alike); {', '.join(doubles) or 'two'} "
+                             "appear twice")
         seen: dict[str, str] = {}
         for name, rule in self.agencies.items():
             for code in rule.sources:
@@ -203,10 +274,19 @@ class Rules(Frozen):
                     raise ValueError(f"source {code.value} is listed under both "
                                      f"{seen[code.value]} and {name}; list it under one agency")
                 seen[code.value] = name
-        if self.min_agencies > len(self.agencies):
-            raise ValueError(f"min_agencies is {self.min_agencies} but only "
-                             f"{len(self.agencies)} agencies are listed")
+        for category in self.categories:
+            if category.min_agencies is not None and category.min_agencies > len(self.agencies):
+                raise ValueError(f"category {category.name}: min_agencies is "
+                                 f"{category.min_agencies} but only {len(self.agencies)} "
+                                 "agencies are listed under [agencies]")
         return self
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.name == name), None)
+
+    @property
+    def profiled(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.categories if c.profiled)
 
 
 class SplinkLevel(Frozen):

@@ -2,7 +2,7 @@
 
 Reads `household_categories`, `households`, `memberships`, `persons`, `records`. Writes
 `counted_households` (one row per counted household: the columns of households.parquet) and
-`profile_origin` (origin of mothers and fathers of the BIB and MULTI_AGENCY families and of
+`profile_origin` (origin of mothers and fathers of the families of the profiled categories and of
 all family households of the city).
 """
 from __future__ import annotations
@@ -47,10 +47,10 @@ def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
             SELECT 'city' AS scope, * FROM parents
             UNION ALL
             SELECT 'counted', p.* FROM parents p JOIN counted_households c USING (household_key)
-            WHERE c.category IN ('BIB', 'MULTI_AGENCY'))
+            WHERE list_contains($profiled, c.category))
         SELECT role, scope, coalesce(origin, 'unknown') AS origin, count(*) AS n
         FROM scoped GROUP BY ALL ORDER BY role, scope, origin""",
-                {"adult": rules.adult_age})
+                {"adult": rules.adult_age, "profiled": list(rules.profiled)})
 
 
 STAGE = Stage("profile",

@@ -3,17 +3,23 @@
 Reads `records`, `memberships`, `households` and the rule set. Writes:
 - `household_agencies`: per household and agency of the multi-agency rule, the records in
   the window and whether the agency counts (MJD needs `min_records` = 2 by default);
-- `household_categories`: per household with any record: has_bib, has_zorgnetwerk,
-  n_agencies, is_family and the one category it gets by precedence (NULL = not counted);
+- `household_categories`: per household with any record: is_family, n_agencies, agencies
+  (those that count), `qualifies` (every category whose condition the household meets,
+  in precedence order, family or not: the capture lists of the prevalence estimate),
+  the one category it gets by precedence (NULL = not counted) and match_probability_min
+  (the weakest link behind that category);
 - `record_outcomes`: what became of every agency record (counted household, anonymous,
   outside the window, unlinked, no family household, profile only), so no row vanishes.
+
+Categories come from the rules (`Rules.categories`); their names and sources reach SQL as
+parameters, never as text.
 """
 from __future__ import annotations
 
 import duckdb
 
 from mpg.pipeline import sql
-from mpg.pipeline.config import Rules
+from mpg.pipeline.config import Category, Rules
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
 
@@ -29,6 +35,23 @@ def agency_map(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
                                          ("min_records", "INTEGER")),
                      [(code.value, name, rule.min_records)
                       for name, rule in rules.agencies.items() for code in rule.sources])
+
+
+def _condition(index: int, category: Category, params: dict) -> tuple[str, str]:
+    """(SQL of the category's condition over `signals` + `agencies`, SQL of the weakest
+    link behind it); its values go into `params`."""
+    clauses, weakest = [], []
+    if category.sources:
+        params[f"sources_{index}"] = codes(category.sources)
+        params[f"min_records_{index}"] = category.min_records
+        clauses.append(f"s.n_source_{index} >= $min_records_{index}")
+        weakest.append(f"s.p_source_{index}")
+    if category.min_agencies is not None:
+        params[f"min_agencies_{index}"] = category.min_agencies
+        clauses.append(f"coalesce(a.n_agencies, 0) >= $min_agencies_{index}")
+        weakest.append("a.agencies_probability")
+    return " AND ".join(clauses), (weakest[0] if len(weakest) == 1
+                                   else f"least({', '.join(weakest)})")
 
 
 def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
@@ -48,41 +71,40 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                min(hr.match_probability) AS match_probability_min
         FROM household_records hr JOIN agency_map a USING (source)
         GROUP BY hr.household_key, a.agency ORDER BY hr.household_key, a.agency""")
-    conditions = {
-        "BIB": "has_bib",
-        "MULTI_AGENCY": "n_agencies >= $min_agencies",
-        "ZORGNETWERK": "has_zorgnetwerk",
-    }
-    category = " ".join(f"WHEN {conditions[c]} THEN '{c}'" for c in rules.precedence)
+    params: dict = {}
+    per_source, conditions = [], []
+    for index, category in enumerate(rules.categories):
+        params[f"name_{index}"] = category.name
+        if category.sources:
+            per_source.append(
+                f"count(*) FILTER (list_contains($sources_{index}, source)) AS n_source_{index}, "
+                f"min(match_probability) FILTER (list_contains($sources_{index}, source)) "
+                f"AS p_source_{index}")
+        conditions.append(_condition(index, category, params))
+    qualifies = ", ".join(f"CASE WHEN {cond} THEN $name_{i} END"
+                          for i, (cond, _) in enumerate(conditions))
+    category_case = " ".join(f"WHEN {cond} THEN $name_{i}" for i, (cond, _) in enumerate(conditions))
+    weakest_case = " ".join(f"WHEN {cond} THEN {weak}" for cond, weak in conditions)
     con.execute(f"""
         CREATE OR REPLACE TABLE household_categories AS
         WITH signals AS (
-            SELECT household_key,
-                   bool_or(list_contains($bib, source)) AS has_bib,
-                   bool_or(list_contains($zorgnetwerk, source)) AS has_zorgnetwerk,
-                   min(match_probability) FILTER (list_contains($bib, source))
-                       AS bib_probability,
-                   min(match_probability) FILTER (list_contains($zorgnetwerk, source))
-                       AS zorgnetwerk_probability
+            SELECT household_key{''.join(', ' + p for p in per_source)}
             FROM household_records GROUP BY household_key),
         agencies AS (
             SELECT household_key, count(*) FILTER (counts) AS n_agencies,
                    list(agency ORDER BY agency) FILTER (counts) AS agencies,
                    min(match_probability_min) FILTER (counts) AS agencies_probability
-            FROM household_agencies GROUP BY household_key)
-        SELECT s.household_key, h.is_family, s.has_bib, s.has_zorgnetwerk,
-               coalesce(a.n_agencies, 0) AS n_agencies,
-               coalesce(a.agencies, []::VARCHAR[]) AS agencies,
-               CASE WHEN h.is_family THEN CASE {category} END END AS category,
-               CASE category WHEN 'BIB' THEN s.bib_probability
-                             WHEN 'MULTI_AGENCY' THEN a.agencies_probability
-                             WHEN 'ZORGNETWERK' THEN s.zorgnetwerk_probability
-               END AS match_probability_min
-        FROM signals s JOIN households h USING (household_key)
-        LEFT JOIN agencies a USING (household_key)
-        ORDER BY s.household_key""", {"bib": codes(rules.bib_sources),
-                                      "zorgnetwerk": codes(rules.zorgnetwerk_sources),
-                                      "min_agencies": rules.min_agencies})
+            FROM household_agencies GROUP BY household_key),
+        judged AS (
+            SELECT s.household_key, h.is_family, coalesce(a.n_agencies, 0) AS n_agencies,
+                   coalesce(a.agencies, []::VARCHAR[]) AS agencies,
+                   list_filter([{qualifies}], lambda q: q IS NOT NULL) AS qualifies,
+                   CASE WHEN h.is_family THEN CASE {category_case} END END AS category,
+                   CASE WHEN h.is_family THEN CASE {weakest_case} END END
+                       AS match_probability_min
+            FROM signals s JOIN households h USING (household_key)
+            LEFT JOIN agencies a USING (household_key))
+        SELECT * FROM judged ORDER BY household_key""", params)
     con.execute("""
         CREATE OR REPLACE TABLE record_outcomes AS
         SELECT r.record_key, r.agency,

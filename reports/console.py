@@ -3,20 +3,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
-LABELS = {"BIB": "BIB (Basiszorg in de Buurt)", "MULTI_AGENCY": "known at 3+ agencies",
-          "ZORGNETWERK": "reported by a care network"}
+
+def category_labels(summary: dict[str, Any], lang: str = "en") -> dict[str, str]:
+    """Each category's label from the rule set the run recorded (the rules' texts)."""
+    labels = {}
+    for category in summary.get("rules", {}).get("categories", []):
+        label = (category.get("label") or {}).get(lang) or category["name"]
+        labels[category["name"]] = label.replace("{min_agencies}",
+                                                 str(category.get("min_agencies")))
+    return labels
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
     window = " .. ".join(summary["window"])
-    table = Table(title=f"Multi-problem families, run {summary['run']} "
-                        f"(reference date {summary['reference_date']}, window {window})")
+    table = Table(title=escape(f"Multi-problem families, run {summary['run']} "
+                               f"(reference date {summary['reference_date']}, window {window})"))
     table.add_column("")
     table.add_column("households", justify="right")
+    labels = category_labels(summary)
     for category, n in summary["by_category"].items():
-        table.add_row(LABELS.get(category, category), f"{n:,}")
+        table.add_row(escape(labels.get(category, category)), f"{n:,}")
     table.add_row("[bold]MPG total[/]", f"[bold]{summary['mpg_total']:,}[/]", end_section=True)
     table.add_row("family households in the city", f"{summary['family_households']:,}")
     table.add_row("BIB households without children", f"{summary['bib_without_children']:,}")
@@ -40,10 +49,10 @@ def sources_table(files: list[dict[str, Any]]) -> Table:
                          overflow="fold")
     for f in files:
         if f.get("duplicate_of"):
-            table.add_row(f["file"], f["agency"], f"{f['rows_in']:,}", "0", "0", "",
-                          f"same content as {f['duplicate_of']}: not loaded twice")
+            table.add_row(escape(f["file"]), f["agency"], f"{f['rows_in']:,}", "0", "0", "",
+                          escape(f"same content as {f['duplicate_of']}: not loaded twice"))
             continue
-        table.add_row(f["file"], f["agency"], f"{f['rows_in']:,}", f"{f['rows_loaded']:,}",
+        table.add_row(escape(f["file"]), f["agency"], f"{f['rows_in']:,}", f"{f['rows_loaded']:,}",
                       f"{f['rows_rejected']:,}", _date(f.get("first_date")),
                       _date(f.get("last_date")))
     return table

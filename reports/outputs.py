@@ -17,22 +17,33 @@ from mpg.pipeline import sql
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
 
-CATEGORIES = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
 NOT_COUNTED = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household",
                "outside_window")
 
 
 def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
-    run = ctx.manifest.run
+    """summary.json (outputs.md). The categories, their order and which are profiled come
+    from the rules; `zorgnetwerk_identified` and `bib_without_children` are the contract's
+    names for what the categories BIB and ZORGNETWERK qualify (0 in a rule set without)."""
+    run, rules = ctx.manifest.run, ctx.rules
+    names = [c.name for c in rules.categories]
     by_category = dict(con.execute(
         "SELECT category, count(*) FROM counted_households GROUP BY category").fetchall())
-    profiled = "FROM counted_households WHERE category IN ('BIB', 'MULTI_AGENCY')"
-    types = dict(con.execute(f"SELECT household_type, count(*) {profiled} GROUP BY ALL").fetchall())
+    qualifying = dict(con.execute("""
+        SELECT q, count(*) FROM (SELECT unnest(qualifies) AS q FROM household_categories
+                                 WHERE is_family) GROUP BY q""").fetchall())
+    profiled = {"profiled": list(rules.profiled)}
+    where = "FROM counted_households WHERE list_contains($profiled, category)"
+    types = dict(con.execute(f"SELECT household_type, count(*) {where} GROUP BY ALL",
+                             profiled).fetchall())
     per_household = con.execute(
-        f"SELECT n_children, count(*) {profiled} GROUP BY ALL ORDER BY n_children").fetchall()
-    combinations = con.execute(
-        "SELECT array_to_string(agencies, '+') AS combination, count(*) FROM counted_households "
-        "WHERE category = 'MULTI_AGENCY' GROUP BY ALL ORDER BY combination").fetchall()
+        f"SELECT n_children, count(*) {where} GROUP BY ALL ORDER BY n_children",
+        profiled).fetchall()
+    combinations = con.execute("""
+        SELECT array_to_string(agencies, '+') AS combination, count(*) FROM counted_households
+        WHERE list_contains($by_agencies, category) GROUP BY ALL ORDER BY combination""",
+        {"by_agencies": [c.name for c in rules.categories if c.min_agencies is not None]}
+    ).fetchall()
     outcomes = dict(con.execute(
         "SELECT outcome, count(*) FROM record_outcomes GROUP BY ALL").fetchall())
     origin: dict[str, dict[str, dict[str, int]]] = {
@@ -46,50 +57,50 @@ def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
         "window": [run.window_start.isoformat(), run.window_end.isoformat()],
         "family_households": sql.scalar(con, "SELECT count(*) FROM households WHERE is_family"),
         "mpg_total": sum(by_category.values()),
-        "by_category": {c: by_category.get(c, 0) for c in CATEGORIES},
-        "zorgnetwerk_identified": sql.scalar(
-            con, "SELECT count(*) FROM household_categories WHERE is_family AND has_zorgnetwerk"),
+        "by_category": {c: by_category.get(c, 0) for c in names},
+        "zorgnetwerk_identified": qualifying.get("ZORGNETWERK", 0),
         "bib_without_children": sql.scalar(
-            con, "SELECT count(*) FROM household_categories WHERE has_bib AND NOT is_family"),
+            con, "SELECT count(*) FROM household_categories "
+                 "WHERE list_contains(qualifies, 'BIB') AND NOT is_family"),
         "household_types": {t: types.get(t, 0)
                             for t in ("single_parent", "two_adults", "more_adults")},
         "children": {
-            "total": sql.scalar(con, f"SELECT coalesce(sum(n_children), 0)::BIGINT {profiled}"),
+            "total": sql.scalar(con, f"SELECT coalesce(sum(n_children), 0)::BIGINT {where}",
+                                profiled),
             "per_household": {str(n): count for n, count in per_household},
         },
         "agency_combinations": dict(combinations),
-        "bijstand_households": sql.scalar(con, f"SELECT count(*) {profiled} AND bijstand"),
+        "bijstand_households": sql.scalar(con, f"SELECT count(*) {where} AND bijstand",
+                                          profiled),
         "not_counted": {k: outcomes.get(k, 0) for k in NOT_COUNTED},
         "rejects": sql.scalar(con, "SELECT count(*) FROM rejects"),
-        # Additions to the contract (outputs.md allows adding): the profile's origin table
-        # and the rule set the count was made with, for the publication.
+        # Additions to the contract (outputs.md allows adding): family households meeting
+        # each category's condition whatever their category (the capture lists of the
+        # estimate), the profile's origin table, and the rule set the count was made with.
+        "qualifying": {c: qualifying.get(c, 0) for c in names},
         "origin": origin,
-        "rules": ctx.rules.model_dump(mode="json"),
+        "rules": rules.model_dump(mode="json"),
     }
 
 
-def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    out: Path = ctx.stage_out
-    data = summary(con, ctx)
-    (out / "summary.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
-    # Every neighbourhood of the register: the neighbourhoods file and any code residences use.
-    neighbourhoods = con.execute("""
+def _neighbourhood_sql(ctx: RunContext) -> tuple[str, dict]:
+    """Every neighbourhood of the register with its counts: one column per category."""
+    cats = ctx.rules.categories
+    params = {f"c{i}": c.name for i, c in enumerate(cats)}
+    counts = ",\n".join(f"count(*) FILTER (category = $c{i}) AS {sql.identifier(c.column)}"
+                        for i, c in enumerate(cats))
+    picks = ",\n".join(f"coalesce(any_value(m.{sql.identifier(c.column)}), 0) "
+                       f"AS {sql.identifier(c.column)}" for c in cats)
+    return f"""
         WITH codes AS (SELECT neighbourhood_code, neighbourhood_name FROM neighbourhoods),
         fam AS (SELECT neighbourhood_code, count(*) AS family_households FROM households
                 WHERE is_family GROUP BY ALL),
-        mpg AS (SELECT neighbourhood_code,
-                       count(*) FILTER (category = 'BIB') AS bib,
-                       count(*) FILTER (category = 'MULTI_AGENCY') AS multi_agency,
-                       count(*) FILTER (category = 'ZORGNETWERK') AS zorgnetwerk,
-                       count(*) AS mpg_total
+        mpg AS (SELECT neighbourhood_code, {counts}, count(*) AS mpg_total
                 FROM counted_households GROUP BY ALL),
         t AS (
             SELECT c.neighbourhood_code, any_value(c.neighbourhood_name) AS neighbourhood_name,
                    coalesce(any_value(f.family_households), 0) AS family_households,
-                   coalesce(any_value(m.bib), 0) AS bib,
-                   coalesce(any_value(m.multi_agency), 0) AS multi_agency,
-                   coalesce(any_value(m.zorgnetwerk), 0) AS zorgnetwerk,
+                   {picks},
                    coalesce(any_value(m.mpg_total), 0) AS mpg_total
             FROM codes c LEFT JOIN fam f USING (neighbourhood_code)
             LEFT JOIN mpg m USING (neighbourhood_code) GROUP BY c.neighbourhood_code)
@@ -97,7 +108,16 @@ def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                round(coalesce(family_households / nullif(sum(family_households) OVER (), 0), 0), 6)
                    AS share_of_family_households,
                round(coalesce(mpg_total / nullif(sum(mpg_total) OVER (), 0), 0), 6) AS share_of_mpg
-        FROM t ORDER BY neighbourhood_code""").df()
+        FROM t ORDER BY neighbourhood_code""", params
+
+
+def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    out: Path = ctx.stage_out
+    data = summary(con, ctx)
+    (out / "summary.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+    query, params = _neighbourhood_sql(ctx)
+    neighbourhoods = con.execute(query, params).df()
     neighbourhoods.to_csv(out / "neighbourhoods.csv", index=False, lineterminator="\n")
     sql.write_parquet(con, """
         SELECT household_key, category, neighbourhood_code, n_adults, n_children, agencies,
