@@ -44,10 +44,11 @@ def _guard() -> Iterator[None]:
 MANIFEST = typer.Argument(..., help="The delivery's manifest, DELIVERY/delivery.toml.")
 RULES = typer.Option(None, "--rules", help="A rules TOML instead of the default rule set.")
 LINKAGE = typer.Option(None, "--linkage", help="Linkage settings TOML instead of the default.")
-# Where analysts' clerical decisions are kept; runs obey them when the file exists.
+# Where `mpg review import` keeps an analyst's clerical decisions unless told otherwise.
+# A run obeys decisions only when given them with --reviews: never a hidden input.
 REVIEW_STORE = Path.home() / ".mpg" / "identifying_reviews.duckdb"
-REVIEWS = typer.Option(None, "--reviews", help="Clerical-review decisions to obey (default: "
-                       f"{REVIEW_STORE} when it exists).")
+REVIEWS = typer.Option(None, "--reviews", help="Clerical-review decisions to obey (a store "
+                       "written by `mpg review import`); recorded in run.json.")
 KEY_FILE = typer.Option(None, "--key-file", help="File with the pseudonym key (else "
                         "$MPG_PSEUDONYM_KEY).")
 
@@ -77,7 +78,7 @@ def run(manifest: Path = MANIFEST,
         result = run_pipeline(manifest, out, rules_path=rules, linkage_path=linkage,
                               key_file=key_file, demo=demo, keep_identifying=keep_identifying,
                               progress=True, engine=Engine(memory_limit=memory_limit),
-                              review_db=reviews or (REVIEW_STORE if REVIEW_STORE.exists() else None))
+                              review_db=reviews)
         console.print(summary_table(result.summary))
         console.print(f"Results in {result.out_dir} ({result.seconds:.1f} s)")
         if publish is not None:
@@ -174,7 +175,7 @@ def tune(manifest: Path = MANIFEST,
         from mpg.linkage.tune import tune as run_tune
 
         result = run_tune(manifest, out, linkage_path=linkage, rules_path=rules,
-                          review_db=reviews or (REVIEW_STORE if REVIEW_STORE.exists() else None))
+                          review_db=reviews)
         console.print(f"Tuning files in {out}:")
         for name in ("match_weights_chart", "m_u_table", "threshold_curve", "threshold_chart",
                      "clerical_review"):

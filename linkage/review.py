@@ -91,6 +91,32 @@ def latest_decisions_sql(db: str) -> str:
             FROM {db}.reviews) WHERE nr = 1"""
 
 
+def check_store(path: str | Path) -> dict:
+    """What run.json records of a review store given with --reviews: its path, sha256 and
+    the number of decisions a run obeys. A store that is missing or no store stops the run
+    before anything is read (UsageError)."""
+    from mpg.sources.readers import file_sha256
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"The review store {path} does not exist; `mpg review import FILE "
+                         f"--store {path}` makes it")
+    con = duckdb.connect()
+    try:
+        try:
+            sql.attach(con, path, "mpg_reviews", read_only=True)
+            counts = dict(con.execute(f"""SELECT decision, count(*) FROM
+                ({latest_decisions_sql('mpg_reviews')}) GROUP BY ALL""").fetchall())
+        except duckdb.Error:
+            raise UsageError(f"{path} is not a review store written by `mpg review import`"
+                             ) from None
+    finally:
+        con.close()
+    return {"path": str(path.resolve()), "sha256": file_sha256(path),
+            "decisions": sum(counts.values()), "match": counts.get("match", 0),
+            "non_match": counts.get("non_match", 0)}
+
+
 def apply_reviews(con: duckdb.DuckDBPyConnection, review_db: str | Path, decided: str,
                   vetoes: str) -> None:
     """Put reviewed matches into `decided` and reviewed non-matches into `vetoes`."""

@@ -56,6 +56,9 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
     from mpg.pipeline.context import RunContext
 
     manifest = config.load_manifest(manifest_path)
+    if review_db is not None:
+        from mpg.linkage.review import check_store
+        check_store(review_db)
     rules = config.load_rules(rules_path)
     linkage = config.load_linkage(linkage_path)
     tune_dir = Path(tune_dir)

@@ -158,6 +158,10 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
     rules = config.load_rules(rules_path)
     linkage = config.load_linkage(linkage_path)
     key = pseudonym_key or resolve_key(key_file, demo)
+    reviews = None
+    if review_db is not None:
+        from mpg.linkage.review import check_store
+        reviews = check_store(review_db)  # a missing store stops the run before it starts
     out = Path(out_dir).resolve()
     console = Console(stderr=True) if progress else None
     from mpg.linkage.probabilistic import stored_model
@@ -176,7 +180,7 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
                 (stage / "linkage_model.json").write_text(json.dumps(model, indent=2),
                                                           encoding="utf-8")
             _write_run_json(con, ctx, manifest_path, rules_path, linkage_path, reports, seconds,
-                            warnings)
+                            warnings, reviews)
             if keep_identifying:
                 keep_identifying_database(con, stage / IDENTIFYING_DB)
             con.execute("DETACH ident")
@@ -187,8 +191,8 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
 
 
 def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_path,
-                    reports: list[StageReport], seconds: float, warnings: tuple[str, ...]
-                    ) -> None:
+                    reports: list[StageReport], seconds: float, warnings: tuple[str, ...],
+                    reviews: dict | None) -> None:
     """OUT/run.json: the audit record of the run. Counts and hashes, no personal data."""
     from mpg.sources.readers import file_sha256
 
@@ -212,6 +216,8 @@ def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_pat
         "linkage": {"path": str(linkage_path or config.DEFAULT_LINKAGE),
                     "resolved": ctx.linkage.model_dump(mode="json")},
         "record_outcomes": outcomes,
+        # clerical decisions obeyed (--reviews), or null: a run has no hidden inputs
+        "reviews": reviews,
         "stages": {r.name: {"seconds": r.seconds, "rows": r.rows} for r in reports},
         "total_seconds": seconds,
         "metrics": {k: v for r in reports for k, v in r.metrics.items() if k != "warnings"},
