@@ -112,6 +112,13 @@ def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_pe
     return linker, db_api
 
 
+def prior_model(settings: LinkageSettings, n_persons: int) -> dict:
+    """The untrained model, as a Linker would save it (Splink's settings as a dict)."""
+    from splink import SettingsCreator
+    creator = SettingsCreator.from_path_or_dict(splink_settings(settings, n_persons))
+    return floored(creator.get_settings("duckdb").as_dict())
+
+
 def floored(model: dict) -> dict:
     """The model with every m and u at least what Splink accepts, rounded (see
     SIGNIFICANT_DIGITS), and no random linker id: the saved model is the same bytes for the
@@ -216,6 +223,15 @@ def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
         if not n_records or not n_persons:
             con.execute(EMPTY_SCORES)
             return None, Training(reason="nothing to compare"), {}
+        undecided = n_records - (sql.scalar(con, f"SELECT count(*) FROM {decided}")
+                                 if decided else 0)
+        if not undecided and n_records < settings.training.min_records:
+            # Nothing left to score and nothing to train on: the model is the priors, and
+            # Splink need not start (small deliveries the deterministic passes link fully).
+            con.execute(EMPTY_SCORES)
+            return prior_model(settings, n_persons), Training(
+                reason=f"fewer than {settings.training.min_records} records: priors"), {
+                "records": n_records, "persons": n_persons}
         apis: list = []
         try:
             model, training = train(con, settings, n_persons, n_records, apis)

@@ -40,6 +40,7 @@ import csv
 import re
 
 import duckdb
+import pyarrow as pa
 
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
@@ -209,9 +210,14 @@ def load_nicknames(con: duckdb.DuckDBPyConnection, path) -> None:
         for line in csv.reader(row for row in fh if not row.lstrip().startswith("#")):
             if len(line) >= 2 and line[0].strip() and line[0] != "name":
                 rows.append((line[0].strip(), line[1].strip()))
-    con.execute("CREATE OR REPLACE TABLE ident.nicknames (name VARCHAR, grp VARCHAR)")
-    if rows:
-        con.executemany("INSERT INTO ident.nicknames VALUES (mpg_fold(?), mpg_fold(?))", rows)
+    names = pa.table({"name": [r[0] for r in rows], "grp": [r[1] for r in rows]},
+                     schema=pa.schema([("name", pa.string()), ("grp", pa.string())]))
+    con.register("nicknames_arrow", names)
+    try:
+        con.execute("CREATE OR REPLACE TABLE ident.nicknames AS "
+                    "SELECT mpg_fold(name) AS name, mpg_fold(grp) AS grp FROM nicknames_arrow")
+    finally:
+        con.unregister("nicknames_arrow")
 
 
 def identity_features(con: duckdb.DuckDBPyConnection, source: str, key: str, target: str) -> None:

@@ -154,13 +154,18 @@ def macros():
     return con
 
 
-@pytest.mark.parametrize("surname,prefix", [
-    ("Berg", "van der"), ("van der Berg", None), ("vanderBerg", None), ("Berg, van der", None),
-    ("Berg vd", None), ("BERG", "V.D."), ("Berg v.d.", None), ("  berg ", "Van Der"),
+@pytest.mark.parametrize("surname,prefix,glued", [
+    ("Berg", "van der", "vanderberg"), ("van der Berg", None, "vanderberg"),
+    ("vanderBerg", None, "vanderberg"), ("Berg, van der", None, "vanderberg"),
+    ("Berg vd", None, "vdberg"), ("BERG", "V.D.", "vdberg"), ("Berg v.d.", None, "vdberg"),
+    ("  berg ", "Van Der", "vanderberg"),
 ])
-def test_surname_forms_share_the_stem(macros, surname, prefix):
+def test_surname_forms_share_the_stem(macros, surname, prefix, glued):
+    """Every way of writing "van der Berg" has the stem berg; the glued form keeps the
+    voorvoegsel as written (vd or van der), so both keys are there to match on."""
     stem, keys = _surname_keys(macros, surname, prefix)
-    assert stem == "berg" or "vanderberg" in keys
+    assert stem == "berg"
+    assert sorted(keys) == sorted([glued, "berg"])
 
 
 @pytest.mark.parametrize("surname,expected", [
