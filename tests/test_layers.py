@@ -79,4 +79,5 @@ def test_every_module_is_in_a_layer_the_architecture_names():
         if path.name in ("__init__.py", "cli.py"):
             continue
         short = name.removeprefix("mpg.").replace(".", "/") + ".py"
-        assert short in text, f"ARCHITECTURE.md does not mention {short}"
+        folder = short.split("/")[0] + "/*"  # a folder named as a whole (data_fixtures/*)
+        assert short in text or folder in text, f"ARCHITECTURE.md does not mention {short}"
