@@ -15,6 +15,7 @@ import os
 import platform
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -29,6 +30,7 @@ from rich.console import Console
 
 from mpg.pipeline import config, sql
 from mpg.pipeline.context import RunContext
+from mpg.pipeline.folders import check_folder, private_files, write_marker
 from mpg.pipeline.keys import resolve_key
 from mpg.pipeline.runner import StageReport, run_stage, run_stages
 
@@ -63,11 +65,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _hidden_prefix(out: Path) -> str:
+    return f".{out.name}.mpg-"
+
+
 def _clean_stale(out: Path) -> None:
-    """Remove what a killed run left beside OUT; put back an OUT it had moved aside."""
-    for stale in out.parent.glob(f".{out.name}.mpg-*"):
+    """Remove what a killed run left beside OUT; put back an OUT it had moved aside. Names
+    are compared as text (a folder named with glob characters is cleaned too)."""
+    if not out.parent.is_dir():
+        return
+    prefix = _hidden_prefix(out)
+    for stale in out.parent.iterdir():
+        if not stale.name.startswith(prefix) or not stale.is_dir():
+            continue
         try:
-            pid = int(stale.name.rsplit("-", 2)[-2])
+            pid = int(stale.name[len(prefix):].split("-")[0])
         except ValueError:
             continue
         if _pid_alive(pid) and pid != os.getpid():
@@ -78,28 +90,73 @@ def _clean_stale(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-@contextmanager
-def staging(out: Path) -> Iterator[tuple[Path, Path]]:
-    """Yield (staging OUT, private work folder); on success the staging OUT becomes OUT."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
-    hidden = out.parent / f".{out.name}.mpg-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    stage, work = hidden / "out", hidden / "work"
-    stage.mkdir(parents=True)
-    work.mkdir()
-    os.chmod(hidden, 0o700)
+# A small process that outlives a run killed by force (SIGKILL, the OOM killer) and deletes
+# its hidden folder, spill files with names included, the moment the run is gone.
+_REAPER = """
+import os, shutil, sys, time
+pid, folder, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+try:
+    fd = os.pidfd_open(pid)
+except (AttributeError, OSError):
+    fd = None
+if fd is not None:
+    import select
+    select.select([fd], [], [])
+else:
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+previous = os.path.join(folder, "previous")
+if os.path.isdir(previous) and not os.path.exists(out):
+    os.rename(previous, out)  # killed between the two renames: the earlier OUT goes back
+shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def _start_reaper(hidden: Path, out: Path) -> subprocess.Popen | None:
     try:
-        yield stage, work
-        # One atomic step where the OS has it: a run killed at any moment leaves either the
-        # previous OUT or the new one, never no OUT. Elsewhere two renames, and a run killed
-        # between them leaves the previous OUT in its hidden folder for the next run to put
-        # back (`_clean_stale`).
-        if not (out.exists() and _exchange(stage, out)):
-            if out.exists():
-                out.rename(hidden / "previous")
-            stage.rename(out)
-    finally:
-        shutil.rmtree(hidden, ignore_errors=True)
+        return subprocess.Popen([sys.executable, "-c", _REAPER, str(os.getpid()), str(hidden),
+                                 str(out)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:  # no process can be started: the next run here cleans up instead
+        return None
+
+
+@contextmanager
+def staging(out: Path, inputs: tuple[Path, ...] = ()) -> Iterator[tuple[Path, Path]]:
+    """Yield (staging OUT, private work folder); on success the staging OUT becomes OUT.
+
+    OUT may replace only an earlier result of this tool (`pipeline.folders`), never the
+    delivery or anything around it; everything is created owner-only."""
+    out = check_folder(out, "out", inputs=inputs)
+    with private_files():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale(out)
+        hidden = out.parent / f"{_hidden_prefix(out)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        stage, work = hidden / "out", hidden / "work"
+        stage.mkdir(parents=True)
+        work.mkdir()
+        reaper = _start_reaper(hidden, out)
+        try:
+            yield stage, work
+            write_marker(stage, "out")
+            # One atomic step where the OS has it: a run killed at any moment leaves either
+            # the previous OUT or the new one, never no OUT. Elsewhere two renames, and a
+            # run killed between them leaves the previous OUT in its hidden folder for the
+            # next run to put back (`_clean_stale`).
+            if not (out.exists() and _exchange(stage, out)):
+                if out.exists():
+                    out.rename(hidden / "previous")
+                stage.rename(out)
+        finally:
+            shutil.rmtree(hidden, ignore_errors=True)
+            if reaper is not None:
+                reaper.kill()
+                reaper.wait()
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -144,7 +201,7 @@ def keep_identifying_database(con: duckdb.DuckDBPyConnection, path: Path) -> Non
         con.execute("COPY FROM DATABASE ident TO kept")
     finally:
         sql.detach(con, "kept")
-    os.chmod(path, 0o600)  # names and BSNs: readable by the analyst only, whatever the umask
+    os.chmod(path, 0o600)  # created under private_files already; stated here for the reader
 
 
 def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Path | None = None,
@@ -167,7 +224,7 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
     from mpg.linkage.probabilistic import stored_model
     from mpg.pipeline.stages import STAGES
 
-    with staging(out) as (stage, work):
+    with staging(out, inputs=(manifest.folder,)) as (stage, work):
         con = connect(stage / "run.duckdb", work, engine)
         try:
             ctx = RunContext(manifest=manifest, rules=rules, linkage=linkage, work_dir=work,

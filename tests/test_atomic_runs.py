@@ -141,9 +141,12 @@ def _killed_and_recovered(city_runs: dict[str, Any], stage: str) -> None:
         assert all(m == 0o700 for m in killed["modes"]), [oct(m) for m in killed["modes"]]
     state = assert_previous_or_complete(out, before, killed)
     if state == "previous" and stage in ("load", "standardise", "link"):
-        # the kill really landed mid-run: the hidden folder of the killed run is there
-        assert hidden_folders(out), "a killed run left no trace: was it killed at all?"
-    run_in_process(city_runs["manifest"], out)  # the next run cleans up
+        # the kill really landed mid-run: the run's hidden folder was there while it ran
+        assert killed["modes"], "a killed run left no trace: was it killed at all?"
+    # the reaper the run started deletes its hidden folder (spill files and all) once the
+    # run is gone, without waiting for the next run
+    assert_hidden_folders_go(out)
+    run_in_process(city_runs["manifest"], out)
     assert hidden_folders(out) == []
     assert sorted(p.name for p in out.parent.iterdir()) == ["out"]
     after = snapshot(out)
@@ -152,13 +155,20 @@ def _killed_and_recovered(city_runs: dict[str, Any], stage: str) -> None:
     city_runs["before"] = after
 
 
+def assert_hidden_folders_go(out: Path, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while hidden_folders(out) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert hidden_folders(out) == [], "the killed run's hidden folder is still there"
+
+
 def test_a_run_killed_mid_link_leaves_the_previous_out_intact(city_runs):
     killed = kill_during("link", city_runs["manifest"], city_runs["out"])
     assert killed["returncode"] == -signal.SIGKILL, killed["stderr"]
     assert "standardise" in killed["stderr"] and "[3/8] link" not in killed["stderr"]
     assert snapshot(city_runs["out"]) == city_runs["before"]
     assert [oct(m) for m in killed["modes"]] == [oct(0o700)]
-    assert len(hidden_folders(city_runs["out"])) == 1
+    assert_hidden_folders_go(city_runs["out"])
     run_in_process(city_runs["manifest"], city_runs["out"])
     assert hidden_folders(city_runs["out"]) == []
     after = snapshot(city_runs["out"])
@@ -226,20 +236,25 @@ SWAP_SCRIPT = textwrap.dedent("""
 def test_a_run_killed_while_out_is_swapped(mode, tmp_path: Path):
     """The last step: with the atomic exchange OUT is the new one at once; with the two
     renames of other systems OUT is briefly absent, and the next run puts it back."""
+    from mpg.pipeline.folders import MARKER, write_marker
     out = tmp_path / "runs" / "out"
     out.mkdir(parents=True)
     (out / "summary.json").write_text("previous")
     (out / "sub").mkdir()
     (out / "sub" / "x.bin").write_bytes(b"\x00previous\xff")
+    write_marker(out, "out")  # an earlier result of this tool
     before = snapshot(out)
     proc = subprocess.run([sys.executable, "-c", SWAP_SCRIPT, mode, str(out)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    assert len(hidden_folders(out)) == 1
+    # the killed run's reaper puts the earlier OUT back where the kill left none, and
+    # removes the hidden folder
+    assert_hidden_folders_go(out)
+    new = {"summary.json": hashlib.sha256(b"new").hexdigest()}
     if mode == "after_exchange":
-        assert snapshot(out) == {"summary.json": hashlib.sha256(b"new").hexdigest()}
+        assert {k: v for k, v in snapshot(out).items() if k != MARKER} == new
     else:
-        assert not out.exists()  # the window the exchange closes
+        assert snapshot(out) == before  # the window the exchange closes, closed again
     from mpg.pipeline.api import staging
     from mpg.pipeline.errors import DeliveryError
 
@@ -247,7 +262,7 @@ def test_a_run_killed_while_out_is_swapped(mode, tmp_path: Path):
         with staging(out):
             raise DeliveryError("x.csv: broken")
     expected = before if mode == "between_renames" else {
-        "summary.json": hashlib.sha256(b"new").hexdigest()}
+        "summary.json": hashlib.sha256(b"new").hexdigest(), MARKER: snapshot(out)[MARKER]}
     assert snapshot(out) == expected
     assert hidden_folders(out) == []
 
