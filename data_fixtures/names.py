@@ -243,6 +243,42 @@ GIVEN: dict[tuple[str, str], list[str]] = {
                      "Elena", "Ana", "Lucía", "Senait", "Helen", "Ilham", "Nasra"],
 }
 
+# Names parents give siblings (or twins) that share a stem: in a large family with similar
+# names the children are drawn from one group (or at least share its initial), so that
+# initials and fuzzy name comparison cannot tell them apart.
+SIBLING_STEMS: dict[tuple[str, str], list[list[str]]] = {
+    ("NL", "M"): [["Jan", "Jannes", "Jannick", "Janco"], ["Thijs", "Thijmen", "Tijn"],
+                  ["Daan", "Daniël", "Dani"], ["Sem", "Semmy", "Siem"],
+                  ["Luuk", "Lucas", "Luc"], ["Jesse", "Jelle", "Jelmer"],
+                  ["Ruben", "Rune", "Rens"], ["Bram", "Bas", "Bart"]],
+    ("NL", "V"): [["Marieke", "Marije", "Marit", "Maria"], ["Anna", "Anne", "Annika", "Anouk"],
+                  ["Sanne", "Sandra", "Saar"], ["Lotte", "Lotje", "Lieke"],
+                  ["Femke", "Fenna", "Feline"], ["Lisa", "Lise", "Liv"],
+                  ["Jet", "Jetske", "Jente"], ["Roos", "Romy", "Rosa"]],
+    ("MA", "M"): [["Mohammed", "Mohsin", "Mounir", "Mourad"], ["Ahmed", "Achraf", "Adam"],
+                  ["Hamza", "Hamid", "Hassan"], ["Youssef", "Younes", "Yassine"],
+                  ["Ilias", "Ismail", "Imran"]],
+    ("MA", "V"): [["Fatima", "Fatiha", "Farida"], ["Salma", "Samira", "Sanae"],
+                  ["Imane", "Ikram", "Ilham"], ["Nadia", "Naima", "Najat"],
+                  ["Hafsa", "Hanane", "Houda"]],
+    ("TR", "M"): [["Mehmet", "Mert", "Metin"], ["Emre", "Emir", "Enes"],
+                  ["Burak", "Berk", "Berkay"], ["Yusuf", "Yunus", "Yiğit"]],
+    ("TR", "V"): [["Zeynep", "Zehra", "Zerrin"], ["Esra", "Esma", "Ece"],
+                  ["Büşra", "Buse", "Burcu"], ["Merve", "Meryem", "Melek"]],
+    ("SR", "M"): [["Ravi", "Rajesh", "Radjesh", "Rakesh"], ["Sunil", "Sunny", "Suresh"],
+                  ["Anil", "Anand", "Ashwin"]],
+    ("SR", "V"): [["Sarita", "Sarika", "Sunita"], ["Reshma", "Reshmi", "Radha"],
+                  ["Priya", "Prija", "Priscilla"]],
+    ("ANT", "M"): [["Jurgen", "Jurick", "Jurandy"], ["Shurendy", "Shurick", "Sherwin"],
+                   ["Rignald", "Rigino", "Ruthsel"]],
+    ("ANT", "V"): [["Shudyanne", "Shurelle", "Sharine", "Shanaira"],
+                   ["Giselle", "Gisela", "Genaira"]],
+    ("other", "M"): [["Piotr", "Pawel", "Patryk"], ["Tomasz", "Tymon", "Tobiasz"],
+                     ["Ali", "Alim", "Amir"], ["Nikola", "Nikolai", "Niko"]],
+    ("other", "V"): [["Agnieszka", "Aga", "Anna"], ["Katarzyna", "Kasia", "Karolina"],
+                     ["Maryam", "Marya", "Mariam"], ["Amina", "Amira", "Aminata"]],
+}
+
 # Official name -> the call names agencies write down (roepnaam) or other transliterations.
 NICKNAMES: dict[str, list[str]] = {
     "Cornelis": ["Kees", "Cor"], "Hendrik": ["Henk", "Henny"], "Johannes": ["Hans", "Jan", "Joop"],

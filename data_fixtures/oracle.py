@@ -36,6 +36,9 @@ SIX_AGENCIES = {
     "WOONKANS": "WOONKANS", "OGGZ": "OGGZ",
 }
 MIN_RECORDS = {"MJD": 2}  # one MJD contact is a referral, not a signal
+# The capture lists of the prevalence estimate: each family household's membership of the
+# three selection rules BEFORE precedence (a BIB family known at 3 agencies is on two lists).
+LISTS = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,54 @@ def age_on(birth: pd.Series, day: dt.date) -> pd.Series:
     return day.year - b.dt.year - before_birthday.astype(int)
 
 
+def lists_of(usable: pd.DataFrame) -> pd.DataFrame:
+    """Which of the three lists (LISTS) each household is on, from its usable records
+    (agency, address_id: named records in the window, of family households): one row per
+    household on at least one list, indexed by address_id, 0/1 columns BIB, MULTI_AGENCY,
+    ZORGNETWERK, plus `agencies` (the counting agencies of the six, joined with "+")."""
+    bib = set(usable.loc[usable["agency"] == "BIB", "address_id"])
+    zorgnetwerk = set(usable.loc[usable["agency"] == "ZORGNETWERK", "address_id"])
+    six = usable[usable["agency"].isin(SIX_AGENCIES)].assign(
+        agency6=lambda d: d["agency"].map(SIX_AGENCIES))
+    per_agency = six.groupby(["address_id", "agency6"]).size().reset_index(name="n")
+    per_agency = per_agency[per_agency["n"] >= per_agency["agency6"].map(MIN_RECORDS).fillna(1)]
+    agencies_of = per_agency.groupby("address_id")["agency6"].agg(lambda a: "+".join(sorted(a)))
+    n_agencies = per_agency.groupby("address_id").size()
+    multi = set(n_agencies[n_agencies >= MIN_AGENCIES].index)
+    index = pd.Index(sorted(bib | multi | zorgnetwerk), name="address_id", dtype="object")
+    out = pd.DataFrame({"BIB": index.isin(bib), "MULTI_AGENCY": index.isin(multi),
+                        "ZORGNETWERK": index.isin(zorgnetwerk)}, index=index).astype(int)
+    out["agencies"] = agencies_of.reindex(index).fillna("").astype(str).to_numpy()
+    return out
+
+
+def category_of(lists: pd.DataFrame) -> pd.Series:
+    """The one category of each household on a list: BIB before MULTI_AGENCY before
+    ZORGNETWERK (definitions.md's precedence)."""
+    return pd.Series(np.where(lists["BIB"] == 1, "BIB", np.where(
+        lists["MULTI_AGENCY"] == 1, "MULTI_AGENCY", "ZORGNETWERK")), index=lists.index,
+        dtype="object")
+
+
+def list_table(lists: pd.DataFrame) -> list[dict]:
+    """The observed list table: the count of households per pattern of the three lists, for
+    every pattern a household can be seen in (the 7 besides "on no list"; zero counts kept)."""
+    counts = lists.groupby(list(LISTS)).size()
+    table = []
+    for pattern in [(b, m, z) for b in (0, 1) for m in (0, 1) for z in (0, 1)][1:]:
+        table.append({**dict(zip(LISTS, pattern)), "count": int(counts.get(pattern, 0))})
+    return table
+
+
 def count(period: Period, persons: pd.DataFrame, residences: pd.DataFrame,
           neighbourhoods: pd.DataFrame | None, records: pd.DataFrame, links: pd.DataFrame,
-          rejects: int, detail: bool = False) -> tuple:
+          rejects: int, detail: bool = False, extras: bool = False) -> tuple:
     """summary.json and neighbourhoods.csv of outputs.md, from canonical tables; with
     `detail`, also the counted households (address_id, category, neighbourhood_code,
-    n_adults, n_children, agencies, bijstand), like OUT/households.parquet.
+    n_adults, n_children, agencies, bijstand, and the 0/1 list columns BIB, MULTI_AGENCY,
+    ZORGNETWERK before precedence), like OUT/households.parquet. With `extras` (implies
+    `detail`), a fourth item: {"family_households": the family households' address_ids,
+    "usable": the records that select (file, record_id, person_id, agency, address_id)}.
 
     persons: person_id, birth_date. residences: person_id, address_id, neighbourhood_code,
     start_date, end_date. records (usable rows only): agency, file, record_id, contact_date,
@@ -111,20 +156,12 @@ def count(period: Period, persons: pd.DataFrame, residences: pd.DataFrame,
     }
 
     usable = rec[named & rec["in_window"] & rec["family"]]
-    bib = set(usable.loc[usable["agency"] == "BIB", "address_id"])
-    zorgnetwerk = set(usable.loc[usable["agency"] == "ZORGNETWERK", "address_id"])
-    six = usable[usable["agency"].isin(SIX_AGENCIES)].assign(
-        agency6=lambda d: d["agency"].map(SIX_AGENCIES))
-    per_agency = six.groupby(["address_id", "agency6"]).size().reset_index(name="n")
-    per_agency = per_agency[per_agency["n"] >= per_agency["agency6"].map(MIN_RECORDS).fillna(1)]
-    agencies_of = per_agency.groupby("address_id")["agency6"].agg(lambda a: "+".join(sorted(a)))
-    n_agencies = per_agency.groupby("address_id").size()
-    multi = set(n_agencies[n_agencies >= MIN_AGENCIES].index)
+    lists = lists_of(usable)
+    zorgnetwerk = set(lists.index[lists["ZORGNETWERK"] == 1])
+    agencies_of = lists["agencies"][lists["agencies"] != ""]
 
     category = pd.Series(None, index=family.index, dtype="object")
-    category[category.index.isin(zorgnetwerk)] = "ZORGNETWERK"
-    category[category.index.isin(multi)] = "MULTI_AGENCY"  # precedence: later wins
-    category[category.index.isin(bib)] = "BIB"
+    category[lists.index] = category_of(lists)
     counted = family.assign(category=category).dropna(subset=["category"])
 
     # Profile of the BIB and MULTI_AGENCY households.
@@ -184,13 +221,20 @@ def count(period: Period, persons: pd.DataFrame, residences: pd.DataFrame,
     table["share_of_mpg"] = table["mpg_total"] / total_mpg if total_mpg else 0.0
     table[["share_of_family_households", "share_of_mpg"]] = table[
         ["share_of_family_households", "share_of_mpg"]].astype(float).round(6)
-    if not detail:
+    if not (detail or extras):
         return summary, table
     households_out = counted.reset_index()[["address_id", "category", "neighbourhood_code",
                                             "n_adults", "n_children"]]
     households_out["agencies"] = households_out["address_id"].map(agencies_of).fillna("")
     households_out["bijstand"] = households_out["address_id"].isin(bijstand_households)
-    return summary, table, households_out.sort_values("address_id", ignore_index=True)
+    for name in LISTS:
+        households_out[name] = households_out["address_id"].map(lists[name]).astype(int)
+    households_out = households_out.sort_values("address_id", ignore_index=True)
+    if not extras:
+        return summary, table, households_out
+    return summary, table, households_out, {
+        "family_households": family.index,
+        "usable": usable[["file", "record_id", "person_id", "agency", "address_id"]]}
 
 
 # --- A minimal reader of delivery.md, so the oracle can run on any delivery folder ---------

@@ -9,6 +9,7 @@ and arrivals; `register_on(day)` is the extract a municipality would deliver on 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,9 +49,32 @@ _TYPE_P_AFFLUENT = np.array([0.34, 0.24, 0.11, 0.19, 0.04, 0.004, 0.05, 0.026])
 _TYPE_P_DEPRIVED = np.array([0.38, 0.15, 0.08, 0.14, 0.14, 0.02, 0.05, 0.04])
 _ORIGIN_P_AFFLUENT = np.array([0.82, 0.025, 0.025, 0.025, 0.015, 0.09])
 _ORIGIN_P_DEPRIVED = np.array([0.48, 0.14, 0.11, 0.08, 0.06, 0.13])
-_KIDS_TWO_PARENT = ([1, 2, 3, 4, 5], [0.36, 0.42, 0.16, 0.05, 0.01])
-_KIDS_SINGLE_PARENT = ([1, 2, 3, 4], [0.52, 0.33, 0.11, 0.04])
+# Large families (5-8 children) are about 1.3% of two-parent families, 0.8% of single parents.
+_KIDS_TWO_PARENT = ([1, 2, 3, 4, 5, 6, 7, 8],
+                    [0.36, 0.42, 0.16, 0.047, 0.008, 0.003, 0.0012, 0.0008])
+_KIDS_SINGLE_PARENT = ([1, 2, 3, 4, 5, 6], [0.52, 0.33, 0.11, 0.032, 0.006, 0.002])
 _KIDS_THREE_GENERATIONS = ([1, 2, 3], [0.55, 0.33, 0.12])
+# Family shapes that make linkage hard (names only; the register keeps them apart by birth
+# date and person number): large families whose children's names share an initial or a
+# stem, twins with alliterating names, a child named after the parent of the same sex.
+SIMILAR_NAMES_SHARE = 0.5  # of families with 5+ children
+TWINS_SAME_INITIAL = 0.3  # of twin pairs
+NAMED_AFTER_FATHER = 0.01  # of sons whose father is known
+NAMED_AFTER_MOTHER = 0.005  # of daughters
+LARGE_FAMILY = 5  # children
+
+
+def first_name(given: str) -> str:
+    return given.split(" ")[0]
+
+
+def with_first_name(given: str, first: str) -> str:
+    """`given` with its first given name replaced ("Jan Cornelis" -> "Jannes Cornelis")."""
+    return first + ("" if " " not in given else " " + given.split(" ", 1)[1])
+
+
+def cohort(birth_year: int) -> str:
+    return "old" if birth_year < 1955 else "mid" if birth_year < 1985 else "young"
 
 
 def _pick(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
@@ -114,6 +138,19 @@ class NameBank:
                         pool = names.GIVEN[(origin, sex)]
                     bank.given[(origin, sex, cohort)] = np.array(pool, dtype=object)
         return bank
+
+    def alike(self, origin: str, sex: str, birth_year: int, letter: str,
+              stem_of: str = "") -> tuple[list[str], list[str]]:
+        """Given names parents choose to go with a sibling's: the names of `stem_of`'s stem
+        group (else any group with the initial `letter`), and the register's names with
+        that initial, for a child of this origin, sex and birth year."""
+        s = "M" if sex == "M" else "V"
+        groups = names.SIBLING_STEMS.get((origin, s), [])
+        mine = [g for g in groups if stem_of in g]
+        stems = [n for g in (mine or groups) for n in g if n[:1] == letter]
+        pool = [n for n in self.given[(origin, s, cohort(birth_year))]
+                if n[:1] == letter and " " not in n]
+        return stems, pool
 
     def surnames(self, rng, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prefix = np.empty(len(origin), dtype=object)
@@ -317,26 +354,81 @@ def draw_households(rng: np.random.Generator, deprivation: np.ndarray, day: int,
     partner[man[both]] = woman[both]
     partner[woman[both]] = man[both]
 
+    # Siblings with names that sound alike: large families, twins.
+    n_children = counts[:, CHILD] + counts[:, ADULT_CHILD]
+    twin_pairs = np.stack([kid[np.flatnonzero(twin) - 1], kid[twin]], axis=1)
+    _alike_siblings(rng, bank, given, hh, sex, origin, birth_year, children, n_children,
+                    twin_pairs)
+    # Mother and daughter with the same first given name.
+    daughters = np.flatnonzero(((role == CHILD) | (role == ADULT_CHILD)) & (sex == "V")
+                               & (mother >= 0) & (rng.random(N) < NAMED_AFTER_MOTHER))
+    daughters = daughters[origin[daughters] == origin[mother[daughters]]]
+    if len(daughters):
+        given[daughters] = [with_first_name(d, first_name(m))
+                            for d, m in zip(given[daughters], given[mother[daughters]])]
+    same_name_as_mother = np.zeros(N, dtype=bool)
+    same_name_as_mother[daughters] = True
     # Father and son with the same first given name (a classic of Dutch registers).
     sons = np.flatnonzero(((role == CHILD) | (role == ADULT_CHILD)) & (sex == "M")
-                          & (father >= 0) & (rng.random(N) < 0.01))
+                          & (father >= 0) & (rng.random(N) < NAMED_AFTER_FATHER))
     sons = sons[origin[sons] == origin[father[sons]]]
     if len(sons):
-        given[sons] = [f.split(" ")[0] + ("" if " " not in s else " " + s.split(" ", 1)[1])
+        given[sons] = [with_first_name(s, first_name(f))
                        for s, f in zip(given[sons], given[father[sons]])]
     same_name_as_father = np.zeros(N, dtype=bool)
     same_name_as_father[sons] = True
 
     households = pd.DataFrame({"kind": kind, "deprivation": d, "step": step,
-                               "n_members": counts.sum(axis=1)})
+                               "n_members": counts.sum(axis=1), "n_children": n_children})
     people = pd.DataFrame({
         "hh": hh, "role": role, "sex": sex, "birth": birth, "origin": origin,
         "prefix": prefix, "surname": surname, "given_names": given,
         "mother": mother, "father": father, "partner": partner,
         "twin": np.isin(np.arange(N), np.concatenate([kid[twin], kid[np.flatnonzero(twin) - 1]])),
-        "named_after_father": same_name_as_father, "same_name_as": -1,
+        "named_after_father": same_name_as_father, "named_after_mother": same_name_as_mother,
+        "same_name_as": -1,
     })
     return households, people
+
+
+def _pick_name(r: random.Random, stems: list[str], pool: list[str], used: set[str]) -> str:
+    stems = [n for n in stems if n not in used]
+    pool = [n for n in pool if n not in used]
+    if stems and (not pool or r.random() < 0.7):
+        return r.choice(stems)
+    return r.choice(pool) if pool else ""
+
+
+def _alike_siblings(rng: np.random.Generator, bank: NameBank, given: np.ndarray,
+                    hh: np.ndarray, sex: np.ndarray, origin: np.ndarray,
+                    birth_year: np.ndarray, children: np.ndarray, n_children: np.ndarray,
+                    twin_pairs: np.ndarray) -> None:
+    """Rename in place: in some large families every child gets a name with the eldest's
+    initial (from its stem group when there is one: Jan, Jannes, Jannick), and some twins
+    get alliterating names (Lotte and Lieke). Only first given names change."""
+    r = random.Random(int(rng.integers(1 << 62)))
+    large = (n_children >= LARGE_FAMILY) & (rng.random(len(n_children)) < SIMILAR_NAMES_SHARE)
+    chosen = children[large[hh[children]]]  # children are listed by household
+    if len(chosen):
+        cuts = np.flatnonzero(hh[chosen][1:] != hh[chosen][:-1]) + 1
+        for group in np.split(chosen, cuts):
+            lead = first_name(given[group[0]])
+            used = {lead}
+            for c in group[1:]:
+                stems, pool = bank.alike(origin[c], sex[c], int(birth_year[c]), lead[:1], lead)
+                pick = _pick_name(r, stems, pool, used)
+                if pick:
+                    given[c] = with_first_name(given[c], pick)
+                    used.add(pick)
+    same = twin_pairs[rng.random(len(twin_pairs)) < TWINS_SAME_INITIAL]
+    for a, b in same:
+        lead = first_name(given[a])
+        if first_name(given[b])[:1] == lead[:1]:
+            continue
+        stems, pool = bank.alike(origin[b], sex[b], int(birth_year[b]), lead[:1], lead)
+        pick = _pick_name(r, stems, pool, {lead})
+        if pick:
+            given[b] = with_first_name(given[b], pick)
 
 
 @dataclass
@@ -613,7 +705,8 @@ class Town:
         self._births(np.concatenate([mothers, mothers[twins]]),
                      np.concatenate([dad, dad[twins]]),
                      np.concatenate([b_day, b_day[twins]]),
-                     np.concatenate([twins, np.ones(int(twins.sum()), dtype=bool)]))
+                     np.concatenate([twins, np.ones(int(twins.sum()), dtype=bool)]),
+                     np.concatenate([np.full(len(mothers), -1), np.flatnonzero(twins)]))
 
         # Arrivals: new households from outside at vacant addresses. Fewer households than
         # left, because those who leave are mostly students and other singles: the city
@@ -636,7 +729,9 @@ class Town:
                             "births": len(mothers), "arrived_households": n_new})
 
     def _births(self, mother: np.ndarray, father: np.ndarray, day: np.ndarray,
-                twins: np.ndarray) -> None:
+                twins: np.ndarray, twin_of: np.ndarray) -> None:
+        """Babies of `mother` (and `father`, -1 if none at her address) on `day`; `twin_of`
+        is the position in this batch of a baby's co-twin born first (-1: none)."""
         if len(mother) == 0:
             return
         rng = self.rng
@@ -651,13 +746,29 @@ class Town:
         src = np.where(has_dad, father, mother)
         year = day.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
         ids, bsns = self._take_ids(n)
+        given = self.bank.given_names(rng, origin, sex, year)
+        r = random.Random(int(rng.integers(1 << 62)))
+        for b in np.flatnonzero(twin_of >= 0):  # twins with alliterating names
+            lead = first_name(given[twin_of[b]])
+            if r.random() < TWINS_SAME_INITIAL and given[b][:1] != lead[:1]:
+                stems, pool = self.bank.alike(origin[b], sex[b], int(year[b]), lead[:1], lead)
+                given[b] = with_first_name(given[b], _pick_name(r, stems, pool, {lead})
+                                           or first_name(given[b]))
+        # A baby named after the parent of the same sex (Mohammed after Mohammed).
+        parents_given = p["given_names"].to_numpy()
+        after_father = (sex == "M") & has_dad & (rng.random(n) < NAMED_AFTER_FATHER)
+        after_mother = (sex == "V") & (rng.random(n) < NAMED_AFTER_MOTHER)
+        for b in np.flatnonzero(after_father | after_mother):
+            parent = father[b] if after_father[b] else mother[b]
+            given[b] = with_first_name(given[b], first_name(parents_given[parent]))
         babies = pd.DataFrame({
             "hh": -1, "role": CHILD, "sex": sex, "birth": day.astype(np.int64), "origin": origin,
             "prefix": p["prefix"].to_numpy()[src], "surname": p["surname"].to_numpy()[src],
-            "given_names": self.bank.given_names(rng, origin, sex, year),
+            "given_names": given,
             "mother": mother, "father": father, "partner": -1,
             "twin": twins,
-            "named_after_father": False, "same_name_as": -1,
+            "named_after_father": after_father, "named_after_mother": after_mother,
+            "same_name_as": -1,
             "person_id": ids, "bsn": bsns})
         first = len(p)
         self.persons = pd.concat([p, babies], ignore_index=True)
@@ -665,6 +776,51 @@ class Town:
         self.current_address = np.concatenate([self.current_address, np.full(n, -1)])
         self.current_row = np.concatenate([self.current_row, np.full(n, -1)])
         self._start(who, self.current_address[mother], day)
+
+    def add_babies(self, mother: np.ndarray, father: np.ndarray, day: np.ndarray,
+                   sex: np.ndarray, given: np.ndarray) -> np.ndarray:
+        """Babies born on `day` to `mother` (and `father`, -1: none), with the given sex and
+        names, added after the town was moved forward (data_fixtures plants a few family
+        shapes this way): each lives wherever its mother lives from its birth on. Returns
+        their person indices."""
+        p = self.persons
+        n = len(mother)
+        origin = p["origin"].to_numpy()[mother].copy()
+        has_dad = father >= 0
+        dad_origin = p["origin"].to_numpy()[np.maximum(father, 0)]
+        use_dad = has_dad & (origin == "NL") & (dad_origin != "NL")
+        origin[use_dad] = dad_origin[use_dad]
+        src = np.where(has_dad, father, mother)
+        ids, bsns = self._take_ids(n)
+        first = len(p)
+        self.persons = pd.concat([p, pd.DataFrame({
+            "hh": -1, "role": CHILD, "sex": np.asarray(sex, dtype=object),
+            "birth": np.asarray(day, dtype=np.int64), "origin": origin,
+            "prefix": p["prefix"].to_numpy()[src], "surname": p["surname"].to_numpy()[src],
+            "given_names": np.asarray(given, dtype=object), "mother": mother, "father": father,
+            "partner": -1, "twin": False, "named_after_father": False,
+            "named_after_mother": False, "same_name_as": -1, "person_id": ids,
+            "bsn": bsns})], ignore_index=True)
+        who = first + np.arange(n)
+        rows_p, rows_a, rows_s, rows_e = [], [], [], []
+        current_row = np.full(n, -1)
+        for i, (m, d) in enumerate(zip(mother, day)):
+            for row in np.flatnonzero((self.res_person == m) & ((self.res_end == NO_DAY)
+                                                                | (self.res_end > d))):
+                if self.current_row[m] == row:
+                    current_row[i] = len(self.res_person) + len(rows_p)
+                rows_p.append(who[i])
+                rows_a.append(self.res_address[row])
+                rows_s.append(max(int(self.res_start[row]), int(d)))
+                rows_e.append(self.res_end[row])
+        self.res_person = np.concatenate([self.res_person, np.array(rows_p, dtype=np.int64)])
+        self.res_address = np.concatenate([self.res_address, np.array(rows_a, dtype=np.int64)])
+        self.res_start = np.concatenate([self.res_start, np.array(rows_s, dtype=np.int64)])
+        self.res_end = np.concatenate([self.res_end, np.array(rows_e, dtype=np.int64)])
+        self.current_address = np.concatenate([self.current_address,
+                                               self.current_address[mother]])
+        self.current_row = np.concatenate([self.current_row, current_row])
+        return who
 
     # --- reading --------------------------------------------------------------------------
     def register_on(self, day: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -82,15 +82,17 @@ def test_another_seed_another_city(hard_city, easy_city):
 def test_layout_and_api(hard_city):
     assert hard_city.manifest_path == hard_city.folder / "delivery" / "delivery.toml"
     for name in ("truth.json", "truth_links.csv", "truth_neighbourhoods.csv",
-                 "truth_records.csv", "truth_households.csv", "cases.json"):
+                 "truth_records.csv", "truth_households.csv", "truth_capture.csv",
+                 "cases.json"):
         assert (hard_city.folder / "truth" / name).is_file(), name
     assert json.loads((hard_city.truth_dir / "truth.json").read_text()) == hard_city.truth
     # truth_links has the shape of the example's expected/links.csv.
     assert list(hard_city.truth_links.columns) == ["agency", "file", "record_id", "person_id"]
     assert list(hard_city.truth_neighbourhoods.columns) == list(
         pd.read_csv(EXAMPLE / "expected" / "neighbourhoods.csv").columns)
+    # Shaped like OUT/summary.json, plus the prevalence truth (a new key, last).
     assert list(hard_city.truth) == list(json.loads(
-        (EXAMPLE / "expected" / "summary.json").read_text()))
+        (EXAMPLE / "expected" / "summary.json").read_text())) + ["prevalence"]
 
 
 def test_manifest_names_every_file_in_the_promised_formats(hard_city):
@@ -167,7 +169,7 @@ def test_truth_is_reproduced_from_the_written_files(hard_city):
     links = pd.read_csv(hard_city.truth_dir / "truth_links.csv", dtype=str,
                         keep_default_na=False)
     summary, table = count_delivery(hard_city.manifest_path, links)
-    assert summary == hard_city.truth
+    assert summary == {k: v for k, v in hard_city.truth.items() if k != "prevalence"}
     pd.testing.assert_frame_equal(table, hard_city.truth_neighbourhoods, check_dtype=False)
     delivery = read_delivery(hard_city.manifest_path)
     written = set(zip(delivery.records["file"], delivery.records["record_id"]))
