@@ -220,6 +220,8 @@ def test_unreadable_input_stops_the_run_before_writing(case, earlier_out, delive
         (out_dir / "sub").mkdir(parents=True)
         (out_dir / "summary.json").write_text('{"run": "earlier"}\n', encoding="utf-8")
         (out_dir / "sub" / "households.parquet").write_bytes(b"\x00earlier run\xff")
+        from mpg.pipeline.folders import write_marker
+        write_marker(out_dir, "out")  # an earlier result of this tool
     before = snapshot(out_dir.parent)
 
     with pytest.raises(errors.MpgError) as info:
