@@ -191,6 +191,17 @@ def test_a_fourth_category_has_its_colour_in_the_charts(signals):
         "kept-back counts are not drawn"
 
 
+def test_a_short_label_equal_to_another_header_keeps_the_excel_table(signals, tmp_path: Path):
+    folder = shutil.copytree(signals["out"], tmp_path / "out")
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    summary["rules"]["categories"][-1]["short"]["nl"] = "MPG"
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    book = publish(folder, tmp_path / "pub", images=False)[0]
+    ws = openpyxl.load_workbook(book)["Neighbourhoods"]
+    assert "T_neighbourhoods" in ws.tables
+    assert [c.value for c in ws[4]][6:8] == ["MPG", "MPG (2)"]
+
+
 def test_compare_with_a_run_without_the_category(signals, tmp_path: Path):
     """The union of both runs' categories; a category a run does not have counts 0 there."""
     path = compare(signals["default"], signals["out"], tmp_path / "up", images=False)[0]
