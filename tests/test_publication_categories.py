@@ -226,6 +226,21 @@ def test_compare_with_a_run_without_the_category(signals, tmp_path: Path):
     assert "Signals" in groups
 
 
+def test_trend_over_runs_with_and_without_the_category(signals, tmp_path: Path):
+    for name, (out, previous) in {"with": (signals["out"], signals["default"]),
+                                  "without": (signals["default"], signals["out"])}.items():
+        pub = tmp_path / name
+        publish(out, pub, previous=[previous], images=False)
+        trend = sheet_rows(pub / "mpg_TEST.xlsx", "Trend")
+        assert trend[2][2:] == ("BIB", "Meerdere instanties", "Zorgnetwerk", "Signalen", "MPG")
+        # Both runs are TEST on one reference date, so they keep the order given: the
+        # previous run first. The run without SIGNALS has 0 there.
+        assert [r[5] for r in trend[3:]] == ([0, 11] if name == "with" else [11, 0])
+        series = {r["series"] for rows in embedded_specs(report(pub))["chart-trend"]["datasets"]
+                  .values() for r in rows}
+        assert "Signalen" in series
+
+
 # --------------------------------------------------------------------------- another order
 def reordered_rules(tmp_path: Path) -> Path:
     """The default rules with ZORGNETWERK first and BIB last."""
