@@ -7,16 +7,21 @@ returns a Vega-Lite spec (dict) or None when there is nothing to draw.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
-from mpg.reports.labels import CATEGORIES, Labels
-from mpg.reports.model import Table
+from mpg.pipeline.config import Category
+from mpg.reports.labels import Labels
+from mpg.reports.model import Table, cat_key
 
-COLOURS = {"MPG": "#2b2b2b", "BIB": "#1f5a96", "MULTI_AGENCY": "#e0812b",
-           "ZORGNETWERK": "#3a9a6e", "SUPPRESSED": "#c8c8c8"}
+COLOURS = {"MPG": "#2b2b2b", "SUPPRESSED": "#c8c8c8"}
+# The categories' colours, by their position in the rules (the first three: BIB,
+# MULTI_AGENCY and ZORGNETWERK of the default rules); after the last, they repeat.
+CATEGORY_COLOURS = ("#1f5a96", "#e0812b", "#3a9a6e", "#8c5aa6", "#b8474f", "#2a9db5",
+                    "#a57c1b", "#d16ba5", "#6b7a33", "#7f5539")
 SERIES = ("#1f5a96", "#e0812b", "#3a9a6e", "#8c5aa6", "#555555")
 WIDTH = 720
 FONT = "Segoe UI, Helvetica Neue, Arial, sans-serif"
@@ -47,18 +52,23 @@ def _int(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
-def neighbourhood_chart(nb: Table, lab: Labels, min_cell: int) -> dict[str, Any] | None:
+def category_colour(position: int) -> str:
+    """The colour of the category at this position (0 = first) of the rules."""
+    return CATEGORY_COLOURS[position % len(CATEGORY_COLOURS)]
+
+
+def neighbourhood_chart(nb: Table, categories: Sequence[Category], lab: Labels,
+                        min_cell: int) -> dict[str, Any] | None:
     """Stacked bars: MPG per neighbourhood by category; what is kept back in grey."""
-    cat_cols = {"BIB": "bib", "MULTI_AGENCY": "multi_agency", "ZORGNETWERK": "zorgnetwerk"}
-    names = [lab.category_short(c) for c in CATEGORIES]
+    names = [lab.category_short(c) for c in categories]
     suppressed = lab("cat_short.SUPPRESSED", min_cell=min_cell)
     records = []
     for row in _body(nb):
         shown = 0
-        for code in CATEGORIES:
-            n = _int(row[cat_cols[code]])
+        for category, name in zip(categories, names):
+            n = _int(row[cat_key(category)])
             if n:
-                records.append({"wijk": row["name"], "category": lab.category_short(code),
+                records.append({"wijk": row["name"], "category": name,
                                 "n": n, "label": lab.number(n), "total": _int(row["mpg_total"])})
                 shown += n
         total = _int(row["mpg_total"])
@@ -76,8 +86,9 @@ def neighbourhood_chart(nb: Table, lab: Labels, min_cell: int) -> dict[str, Any]
         y=alt.Y("wijk:N", sort=order, title=None),
         x=alt.X("sum(n):Q", title=lab("households"), axis=alt.Axis(format=",d", tickMinStep=1)),
         color=alt.Color("category:N", title=None,
-                        scale=alt.Scale(domain=domain, range=[COLOURS[c] for c in CATEGORIES]
-                                        + [COLOURS["SUPPRESSED"]][:len(domain) - 3]),
+                        scale=alt.Scale(domain=domain,
+                                        range=[category_colour(i) for i in range(len(names))]
+                                        + [COLOURS["SUPPRESSED"]][:len(domain) - len(names)]),
                         sort=domain),
         order=alt.Order("category_order:Q"),
         tooltip=[alt.Tooltip("wijk:N", title=lab("nb.name")),
@@ -187,9 +198,11 @@ def origin_chart(tables: list[Table], lab: Labels) -> dict[str, Any] | None:
 
 
 def line_chart(rows: list[dict[str, Any]], series: dict[str, str], x: str, title: str,
-               lab: Labels, subtitle: str = "") -> dict[str, Any] | None:
-    """Lines over runs: `series` maps a row field to its legend label. Kept-back values are
-    gaps, never guessed."""
+               lab: Labels, subtitle: str = "", colours: dict[str, str] | None = None
+               ) -> dict[str, Any] | None:
+    """Lines over runs: `series` maps a row field to its legend label, `colours` a field to
+    its colour (default: MPG black, the others in turn). Kept-back values are gaps, never
+    guessed."""
     records = []
     for row in rows:
         for field, label in series.items():
@@ -201,7 +214,8 @@ def line_chart(rows: list[dict[str, Any]], series: dict[str, str], x: str, title
     data = pd.DataFrame(records)
     xs = list(dict.fromkeys(data["x"]))
     names = list(series.values())
-    colours = [COLOURS.get(k, SERIES[i % len(SERIES)]) for i, k in enumerate(series)]
+    colours = [(colours or {}).get(k) or COLOURS.get(k, SERIES[i % len(SERIES)])
+               for i, k in enumerate(series)]
     base = alt.Chart(data).encode(
         x=alt.X("x:N", sort=xs, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("n:Q", title=lab("households"), axis=alt.Axis(format=",d", tickMinStep=1)),
@@ -215,10 +229,13 @@ def line_chart(rows: list[dict[str, Any]], series: dict[str, str], x: str, title
     return _finish(chart, title, subtitle)
 
 
-def trend_chart(rows: list[dict[str, Any]], lab: Labels, min_cell: int) -> dict[str, Any] | None:
-    series = {"MPG": lab("mpg_total"), **{c: lab.category_short(c) for c in CATEGORIES}}
+def trend_chart(rows: list[dict[str, Any]], categories: Sequence[Category], lab: Labels,
+                min_cell: int) -> dict[str, Any] | None:
+    """The MPG total and each category over the runs (rows: model.trend_rows)."""
+    series = {"MPG": lab("mpg_total"), **{cat_key(c): lab.category_short(c) for c in categories}}
+    colours = {cat_key(c): category_colour(i) for i, c in enumerate(categories)}
     return line_chart(rows, series, "run", lab("report.trend_chart"), lab,
-                      lab("report.suppressed_not_drawn", min_cell=min_cell))
+                      lab("report.suppressed_not_drawn", min_cell=min_cell), colours)
 
 
 def change_chart(rows: list[dict[str, Any]], lab: Labels) -> dict[str, Any] | None:

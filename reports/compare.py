@@ -9,6 +9,10 @@ publication (they are public there, so here they may be neither shown where that
 them nor hidden where it shows them). The flows are new cells, protected together with both
 runs' cells and the equations that tie them: now = inflow + stayers, before = outflow +
 stayers-as-they-were, per category and per neighbourhood.
+
+The categories are those of both runs (their rules may differ): the current run's, in its
+order, then any that only the previous run has. A category a run does not have counts 0
+there.
 """
 from __future__ import annotations
 
@@ -20,9 +24,8 @@ import pandas as pd
 from mpg.pipeline.config import Rules
 from mpg.reports import charts, model, page
 from mpg.reports.disclosure import Relation, Status, display_count, protect
-from mpg.reports.labels import CATEGORIES, Labels
-from mpg.reports.model import (CITY, NB_CATEGORIES, UNKNOWN, Column, OutError, PublishedRun,
-                           Table)
+from mpg.reports.labels import Labels
+from mpg.reports.model import (CITY, UNKNOWN, Column, OutError, PublishedRun, Table, cat_key)
 from mpg.reports.publish import check_folders, legend, safe_name
 from mpg.reports.workbook import Sheet, TextBlock, signed, write_workbook
 
@@ -124,6 +127,7 @@ class Comparison:
     def __init__(self, prev: PublishedRun, now: PublishedRun) -> None:
         self.prev, self.now = prev, now
         self.settings = now.settings
+        self.categories = model.union_categories([now.run, prev.run])
         values: dict[Any, int] = {}
         relations = []
         hidden: set[Any] = set()
@@ -136,6 +140,14 @@ class Comparison:
             hidden |= {(tag, k) for k in pub.cells.hidden}
             suppressed |= {(tag, k) for k, s in pub.protection.status.items()
                            if s is not Status.SHOWN}
+        for tag, pub in (("prev", prev), ("now", now)):
+            # A category the run does not have: 0 in every neighbourhood (known to all).
+            own = {c.name for c in pub.run.categories}
+            wijken = [k[1] for k in pub.cells.values if k[0] == "nb" and k[2] == "mpg_total"]
+            for category in self.categories:
+                if category.name not in own:
+                    for code in wijken:
+                        values[(tag, ("nb", code, cat_key(category)))] = 0
         fixed = set(values)  # public in the runs' own publications
         self.flow = self._flow_cells(values, relations, hidden)
         self.values, self.relations, self.hidden = values, relations, hidden
@@ -148,10 +160,15 @@ class Comparison:
         for tag, pub in (("prev", self.prev), ("now", self.now)):
             counted = hh[hh["status"] != ("in" if tag == "prev" else "out")]
             by_cat = counted[f"{tag}_category"].value_counts()
-            for code in CATEGORIES:
-                if int(by_cat.get(code, 0)) != pub.cells.values[("nb", CITY, NB_CATEGORIES[code])]:
+            for category in pub.run.categories:
+                if (int(by_cat.get(category.name, 0))
+                        != pub.cells.values[("nb", CITY, cat_key(category))]):
                     raise OutError(f"{pub.run.out_dir}: households.parquet and summary.json "
-                                   f"disagree on the number of {code} households")
+                                   f"disagree on the number of {category.name} households")
+            others = set(by_cat.index) - {c.name for c in pub.run.categories}
+            if others:
+                raise OutError(f"{pub.run.out_dir}: households.parquet and summary.json "
+                               f"disagree on the categories ({', '.join(map(str, others))})")
         codes = {tag: {k[1] for k in pub.cells.values if k[0] == "nb" and k[1] != CITY}
                  for tag, pub in (("prev", self.prev), ("now", self.now))}
 
@@ -184,8 +201,8 @@ class Comparison:
         for kind, (rows, tag) in parts.items():
             secret = kind == "stay_prev"  # stayers by their old category/wijk: not shown
             by_cat = rows[f"{tag}_category"].value_counts()
-            cat_keys = [add(("flow", "cat", code, kind), by_cat.get(code, 0), secret)
-                        for code in CATEGORIES]
+            cat_keys = [add(("flow", "cat", c.name, kind), by_cat.get(c.name, 0), secret)
+                        for c in self.categories]
             relations.append(Relation.total(add(("flow", "cat", CITY, kind), len(rows), secret),
                                             cat_keys))
             by_wijk = rows[f"{tag}_group"].value_counts()
@@ -193,10 +210,10 @@ class Comparison:
                          for code in sorted(codes[tag])]
             relations.append(Relation.total(("flow", "cat", CITY, kind), wijk_keys))
         for tag, inflow, stay in (("now", "in", "stay"), ("prev", "out", "stay_prev")):
-            for code in CATEGORIES:
-                relations.append(Relation.total((tag, ("nb", CITY, NB_CATEGORIES[code])),
-                                                [("flow", "cat", code, inflow),
-                                                 ("flow", "cat", code, stay)]))
+            for c in self.categories:
+                relations.append(Relation.total((tag, ("nb", CITY, cat_key(c))),
+                                                [("flow", "cat", c.name, inflow),
+                                                 ("flow", "cat", c.name, stay)]))
             relations.append(Relation.total((tag, ("nb", CITY, "mpg_total")),
                                             [("flow", "cat", CITY, inflow),
                                              ("flow", "cat", CITY, stay)]))
@@ -232,7 +249,6 @@ class Comparison:
         prev_name, now_name = self.prev.run.run, self.now.run.run
         if prev_name == now_name:  # a run against itself (or a rerun): headers must differ
             prev_name = lab("cmp.previous_same", run=prev_name)
-        min_agencies = model.min_agencies(self.now)
         flow_columns = [Column("prev", prev_name), Column("now", now_name),
                         Column("change", lab("cmp.change"), "change"),
                         Column("in", lab("cmp.inflow")), Column("out", lab("cmp.outflow")),
@@ -240,13 +256,14 @@ class Comparison:
         categories = Table("compare_categories", lab("cmp.categories_title"),
                            [Column("label", lab("category"), "text"), *flow_columns],
                            note=lab("cmp.flows_note"))
-        for code in (*CATEGORIES, CITY):
-            nb_col = "mpg_total" if code == CITY else NB_CATEGORIES[code]
+        for category in (*self.categories, None):
+            code = CITY if category is None else category.name
+            nb_col = "mpg_total" if category is None else cat_key(category)
             keys = {"prev": ("prev", ("nb", CITY, nb_col)), "now": ("now", ("nb", CITY, nb_col)),
                     **{k: ("flow", "cat", code, k) for k in FLOWS}}
             values, statuses = self._cells(keys)
             values["change"] = self._change(keys["prev"], keys["now"])
-            label = lab("mpg_total") if code == CITY else lab.category(code, min_agencies)
+            label = lab("mpg_total") if category is None else lab.category(category)
             categories.add({"label": label, **values}, statuses)
         categories.totals = 1
 
@@ -259,8 +276,9 @@ class Comparison:
         by_category = Table("compare_by_category", lab("cmp.by_category_nb"),
                             [Column("code", lab("nb.code"), "text"),
                              Column("name", lab("nb.name"), "text"),
-                             *[Column(f"{c}_{part}", f"{lab.category_short(c)}: {head}", kind)
-                               for c in CATEGORIES
+                             *[Column(f"{cat_key(c)}_{part}", f"{lab.category_short(c)}: {head}",
+                                      kind)
+                               for c in self.categories
                                for part, head, kind in (("prev", prev_name, "count"),
                                                         ("now", now_name, "count"),
                                                         ("change", lab("cmp.change"), "change"))]],
@@ -277,9 +295,9 @@ class Comparison:
             neighbourhoods.add({**label, **values}, statuses)
             cat_values: dict[str, Any] = {}
             cat_statuses: dict[str, Status] = {}
-            for c in CATEGORIES:
-                pk = ("prev", ("nb", code, NB_CATEGORIES[c]))
-                nk = ("now", ("nb", code, NB_CATEGORIES[c]))
+            for c in map(cat_key, self.categories):
+                pk = ("prev", ("nb", code, c))
+                nk = ("now", ("nb", code, c))
                 values, statuses = self._cells({f"{c}_prev": pk, f"{c}_now": nk})
                 cat_values.update(values, **{f"{c}_change": self._change(pk, nk)})
                 cat_statuses.update(statuses)
@@ -306,8 +324,7 @@ class Comparison:
                    for r in tables["neighbourhoods"].rows[:-1]]
         cat_rows = tables["categories"].rows
         groups = [r["label"] for r in cat_rows]
-        short = {lab.category(c, model.min_agencies(self.now)): lab.category_short(c)
-                 for c in CATEGORIES}
+        short = {lab.category(c): lab.category_short(c) for c in self.categories}
         short[lab("mpg_total")] = lab("mpg_short")
         groups = [short.get(g, g) for g in groups]
         flow_labels = [lab("cmp.inflow"), lab("cmp.outflow"), lab("cmp.stayers")]

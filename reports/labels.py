@@ -1,15 +1,18 @@
 """Every word the publication shows, in Dutch (the readers: municipal civil servants) and
-English. Code and file names stay English; only what a reader sees is translated here."""
+English. Code and file names stay English; only what a reader sees is translated here.
+
+The categories' own words (label, short label, the rule in one sentence) are not here: they
+are data of the rules file, recorded in the run's summary.json, and `Labels.category*` read
+them from the run's categories in the chosen language."""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from mpg.pipeline.config import Category
 from mpg.pipeline.errors import UsageError
 
 LANGUAGES = ("nl", "en")
-
-CATEGORIES = ("BIB", "MULTI_AGENCY", "ZORGNETWERK")
 
 _MONTHS = {
     "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
@@ -25,12 +28,6 @@ TEXT: dict[str, dict[str, str]] = {
     "nl": {
         "title": "Multiprobleemgezinnen",
         "subtitle": "Telling {run}: peildatum {reference_date}, registratieperiode {window}",
-        "cat.BIB": "BIB (Basiszorg in de Buurt)",
-        "cat.MULTI_AGENCY": "Bekend bij {min_agencies} of meer instanties",
-        "cat.ZORGNETWERK": "Gemeld door een zorgnetwerk",
-        "cat_short.BIB": "BIB",
-        "cat_short.MULTI_AGENCY": "Meerdere instanties",
-        "cat_short.ZORGNETWERK": "Zorgnetwerk",
         "cat_short.SUPPRESSED": "Afgeschermd (<{min_cell} of x)",
         "category": "Categorie",
         "households": "Huishoudens",
@@ -41,6 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
         "other_lines": "Naast de telling",
         "zorgnetwerk_identified": "Gezinnen met een zorgnetwerkmelding met persoonsgegevens",
         "zorgnetwerk_overlap": "\u2003waarvan al BIB of bekend bij meerdere instanties",
+        # the same line when other categories than BIB and MULTI_AGENCY come before ZORGNETWERK
+        "zorgnetwerk_overlap_of": "\u2003waarvan al geteld als {categories}",
         "anonymous_zorgnetwerk": "Niet te koppelen: anonieme zorgnetwerkmeldingen",
         "bib_without_children": "BIB-huishoudens zonder kinderen onder de 18 (niet meegeteld)",
         "unlinked_records": "Registraties van personen die niet in de BRP zijn gevonden",
@@ -62,11 +61,10 @@ TEXT: dict[str, dict[str, str]] = {
                               "ten minste één volwassene ({adult_age} jaar of ouder) en één "
                               "kind (jonger dan {adult_age}).",
         "method.rules": "Regels (in deze volgorde)",
-        "method.rules_text": "1. BIB: het gezin staat ingeschreven bij Basiszorg in de Buurt. "
-                             "2. Anders: het gezin is bekend bij {min_agencies} of meer van de "
-                             "instanties {agencies}. {mjd}3. Anders: een zorgnetwerk heeft het "
-                             "gezin als multiprobleemgezin gemeld, met persoonsgegevens. Elk "
-                             "gezin telt één keer mee.",
+        # One line per category, in order of precedence (the rules file's description).
+        "method.rule_first": "{n}. {short}: {description}.",
+        "method.rule_next": "{n}. Anders, {short}: {description}.",
+        "method.once": "Elk gezin telt één keer mee.",
         "method.mjd": "{agency} telt pas mee vanaf {n} contacten in de periode. ",
         "method.jeugdzorg": "{agency} ({sources}) telt als één instantie. ",
         "method.lower_bound": "Ondergrens",
@@ -96,8 +94,14 @@ TEXT: dict[str, dict[str, str]] = {
         "nb.index_note": "De index is het aandeel van de wijk in de multiprobleemgezinnen "
                          "gedeeld door haar aandeel in de gezinshuishoudens, maal 100. Boven "
                          "100 wonen er naar verhouding meer multiprobleemgezinnen dan gezinnen.",
-        "profile.title": "Profiel van de gezinnen (BIB en meerdere instanties samen)",
-        "profile.base": "Gezinnen (BIB en meerdere instanties)",
+        # {categories}: the short labels of the profiled categories ("BIB en Zorgnetwerk")
+        "profile.title": "Profiel van de gezinnen ({categories} samen)",
+        "profile.title_one": "Profiel van de gezinnen ({categories})",
+        "profile.title_none": "Profiel van de gezinnen",
+        "profile.base": "Gezinnen ({categories})",
+        "profile.base_none": "Gezinnen",
+        "and": "en",
+        "or": "of",
         "types.title": "Type huishouden",
         "type.single_parent": "Eenoudergezin",
         "type.two_adults": "Twee volwassenen",
@@ -205,12 +209,6 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Multi-problem families",
         "subtitle": "Count {run}: reference date {reference_date}, registration period {window}",
-        "cat.BIB": "BIB (Basiszorg in de Buurt)",
-        "cat.MULTI_AGENCY": "Known at {min_agencies} or more agencies",
-        "cat.ZORGNETWERK": "Reported by a care network",
-        "cat_short.BIB": "BIB",
-        "cat_short.MULTI_AGENCY": "Multi-agency",
-        "cat_short.ZORGNETWERK": "Care network",
         "cat_short.SUPPRESSED": "Suppressed (<{min_cell} or x)",
         "category": "Category",
         "households": "Households",
@@ -221,6 +219,7 @@ TEXT: dict[str, dict[str, str]] = {
         "other_lines": "Alongside the count",
         "zorgnetwerk_identified": "Families with an identified care-network report",
         "zorgnetwerk_overlap": "\u2003of whom already BIB or known at several agencies",
+        "zorgnetwerk_overlap_of": "\u2003of whom already counted as {categories}",
         "anonymous_zorgnetwerk": "Not linkable: anonymous care-network reports",
         "bib_without_children": "BIB households without children under 18 (not counted)",
         "unlinked_records": "Records of persons not found in the population register",
@@ -242,11 +241,9 @@ TEXT: dict[str, dict[str, str]] = {
                               "at least one adult ({adult_age} or older) and one child (under "
                               "{adult_age}).",
         "method.rules": "Rules (in this order)",
-        "method.rules_text": "1. BIB: the family is registered at Basiszorg in de Buurt. "
-                             "2. Otherwise: the family is known at {min_agencies} or more of "
-                             "the agencies {agencies}. {mjd}3. Otherwise: a care network "
-                             "reported the family as a multi-problem family, with identifying "
-                             "data. Each family counts once.",
+        "method.rule_first": "{n}. {short}: {description}.",
+        "method.rule_next": "{n}. Otherwise, {short}: {description}.",
+        "method.once": "Each family counts once.",
         "method.mjd": "{agency} counts only from {n} contacts in the period. ",
         "method.jeugdzorg": "{agency} ({sources}) counts as one agency. ",
         "method.lower_bound": "Lower bound",
@@ -277,8 +274,13 @@ TEXT: dict[str, dict[str, str]] = {
                          "divided by its share of the family households, times 100. Above 100 "
                          "the neighbourhood has relatively more multi-problem families than "
                          "families.",
-        "profile.title": "Profile of the families (BIB and multi-agency together)",
-        "profile.base": "Families (BIB and multi-agency)",
+        "profile.title": "Profile of the families ({categories} together)",
+        "profile.title_one": "Profile of the families ({categories})",
+        "profile.title_none": "Profile of the families",
+        "profile.base": "Families ({categories})",
+        "profile.base_none": "Families",
+        "and": "and",
+        "or": "or",
         "types.title": "Household type",
         "type.single_parent": "Single parent",
         "type.two_adults": "Two adults",
@@ -410,11 +412,26 @@ class Labels:
         sep = " t/m " if self.lang == "nl" else " to "
         return self.date(window[0]) + sep + self.date(window[1])
 
-    def category(self, code: str, min_agencies: int = 3) -> str:
-        return self(f"cat.{code}", min_agencies=min_agencies)
+    def category(self, category: Category) -> str:
+        """A category's label in this language, from the rules the run was made with."""
+        return _fill(getattr(category.label, self.lang), category)
 
-    def category_short(self, code: str) -> str:
-        return self(f"cat_short.{code}")
+    def category_short(self, category: Category) -> str:
+        """Its short label (charts, column headers); the name when the rules give none."""
+        return _fill(getattr(category.short, self.lang), category) if category.short \
+            else category.name
+
+    def category_description(self, category: Category) -> str:
+        """The rule in one sentence (the method text); the label when the rules give none."""
+        text = getattr(category.description, self.lang) if category.description else \
+            getattr(category.label, self.lang)
+        return _fill(text, category).strip().rstrip(".")
+
+    def join(self, items: list[str], word: str = "and") -> str:
+        """"A", "A en B", "A, B en C" (word: "and" or "or")."""
+        if len(items) < 2:
+            return "".join(items)
+        return f"{', '.join(items[:-1])} {self(word)} {items[-1]}"
 
     def household_type(self, code: str) -> str:
         key = f"type.{code}"
@@ -446,6 +463,11 @@ class Labels:
         if share is None:
             return ""
         return self.number(share * 100, decimals) + "%"
+
+
+def _fill(text: str, category: Category) -> str:
+    """A rules-file text with {min_agencies} filled in; any other brace stays as written."""
+    return text.replace("{min_agencies}", str(category.min_agencies))
 
 
 def agency_name(code: str) -> str:

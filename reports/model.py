@@ -5,34 +5,100 @@ relations a reader can use between them and applies disclosure control to all of
 once, so a number shown in two places (the MPG total of the city in the summary and under
 the neighbourhood table) is treated the same everywhere. The `*_table` functions render
 published values only: the exact numbers never leave this module.
+
+The categories are those of the run (`RunData.categories`): the rules it recorded in
+summary.json, in their order of precedence, with their labels and which are profiled. A
+category's counts are the cells ("nb", code, "cat.NAME"), beside the neighbourhood's
+family households and MPG total; a run of the previous version, whose rules have no
+categories, has the default rule set's.
 """
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
-from mpg.pipeline.config import Rules, load_rules
+from mpg.pipeline.config import Category, Rules, load_rules
 from mpg.pipeline.errors import MpgError, UsageError
 from mpg.reports.disclosure import (DisclosureError, Protection, Relation, Status, display_count,
                                 protect, share)
-from mpg.reports.labels import CATEGORIES, Labels, agency_name
+from mpg.reports.labels import Labels, agency_name
 
 Key = Hashable
 CITY = "__city__"  # the total row of a table
 UNKNOWN = "__unknown__"  # what a breakdown misses of its total (no neighbourhood, ...)
-NB_COUNTS = ("family_households", "bib", "multi_agency", "zorgnetwerk", "mpg_total")
-NB_CATEGORIES = {"BIB": "bib", "MULTI_AGENCY": "multi_agency", "ZORGNETWERK": "zorgnetwerk"}
 HOUSEHOLD_TYPES = ("single_parent", "two_adults", "more_adults")
 LINES = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household", "outside_window")
 
 
 class OutError(MpgError):
     """OUT is missing or does not hold what outputs.md describes."""
+
+
+def cat_key(category: Category | str) -> str:
+    """The id of a category's count: in cell keys ("nb", code, cat_key) and as the column of
+    a table. Prefixed, so that no category name can be taken for another column."""
+    return f"cat.{category if isinstance(category, str) else category.name}"
+
+
+@functools.lru_cache(maxsize=1)
+def _default_categories() -> tuple[Category, ...]:
+    return load_rules().categories
+
+
+def run_categories(summary: dict[str, Any]) -> tuple[Category, ...]:
+    """The categories a run was counted with, in order of precedence: those of the rules it
+    recorded in summary.json. A run of the previous version recorded rules without
+    categories (its three were code): the default rule set's, with that run's min_agencies
+    and precedence."""
+    rules = summary.get("rules")
+    rules = rules if isinstance(rules, dict) else {}
+    recorded = rules.get("categories")
+    if recorded is None:
+        categories = _previous_version_categories(rules)
+    else:
+        try:
+            categories = tuple(Category.model_validate(c) for c in recorded)
+        except (ValidationError, TypeError) as exc:
+            raise OutError(f"summary.json: the categories of the rules are not readable "
+                           f"({exc})") from None
+    names = [c.name for c in categories]
+    if not names or len(set(names)) != len(names):
+        raise OutError("summary.json: the rules name no categories, or one twice")
+    unknown = [n for n in summary.get("by_category") or {} if n not in names]
+    if unknown:
+        raise OutError(f"summary.json: by_category counts {', '.join(map(str, unknown))}, "
+                       "which the rules of the run do not describe")
+    return categories
+
+
+def _previous_version_categories(rules: dict[str, Any]) -> tuple[Category, ...]:
+    categories = _default_categories()
+    old = rules.get("min_agencies")
+    if isinstance(old, int) and not isinstance(old, bool) and old >= 1:
+        categories = tuple(c.model_copy(update={"min_agencies": old})
+                           if c.min_agencies is not None else c for c in categories)
+    precedence = rules.get("precedence")
+    if (isinstance(precedence, list)
+            and sorted(map(str, precedence)) == sorted(c.name for c in categories)):
+        categories = tuple(sorted(categories, key=lambda c: precedence.index(c.name)))
+    return categories
+
+
+def union_categories(runs: Iterable["RunData"]) -> tuple[Category, ...]:
+    """Every category of the runs, in the first run's order; a category the first run does
+    not have follows, as the next run that has it describes it."""
+    seen: dict[str, Category] = {}
+    for run in runs:
+        for category in run.categories:
+            seen.setdefault(category.name, category)
+    return tuple(seen.values())
 
 
 # --------------------------------------------------------------------------- reading OUT
@@ -50,6 +116,26 @@ class RunData:
     @property
     def reference_date(self) -> str:
         return str(self.summary["reference_date"])
+
+    @functools.cached_property
+    def categories(self) -> tuple[Category, ...]:
+        return run_categories(self.summary)
+
+    @property
+    def profiled(self) -> tuple[Category, ...]:
+        """The categories whose families the profile describes."""
+        return tuple(c for c in self.categories if c.profiled)
+
+    @property
+    def by_agencies(self) -> tuple[Category, ...]:
+        """The categories with a min_agencies clause: agency_combinations breaks them down."""
+        return tuple(c for c in self.categories if c.min_agencies is not None)
+
+    @property
+    def nb_counts(self) -> dict[str, str]:
+        """The counts of a neighbourhood: cell id -> its column in neighbourhoods.csv."""
+        return {"family_households": "family_households",
+                **{cat_key(c): c.column for c in self.categories}, "mpg_total": "mpg_total"}
 
     def households(self) -> pd.DataFrame:
         path = self.out_dir / "households.parquet"
@@ -78,10 +164,13 @@ def load_run(out_dir: str | Path) -> RunData:
             run_info = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
         except ValueError:
             run_info = {}  # run.json is informative only: the version shown in the method
-    missing = [c for c in ("neighbourhood_code", *NB_COUNTS) if c not in neighbourhoods]
+    run = RunData(out_dir, summary, neighbourhoods, run_info)
+    run.categories  # noqa: B018 - a summary.json whose categories cannot be read stops here
+    missing = [c for c in ("neighbourhood_code", *run.nb_counts.values())
+               if c not in neighbourhoods]
     if missing:
         raise OutError(f"{out_dir / 'neighbourhoods.csv'} lacks the column(s) {missing}")
-    return RunData(out_dir, summary, neighbourhoods, run_info)
+    return run
 
 
 # --------------------------------------------------------------------------- rules
@@ -160,34 +249,37 @@ def run_cells(run: RunData) -> Cells:
     s = run.summary
     cells = Cells()
     nb = run.neighbourhoods
-    by_category = {c: int(s["by_category"].get(c, 0)) for c in CATEGORIES}
+    counts = run.nb_counts  # cell id -> column of neighbourhoods.csv
+    by_category = {c.name: int(s["by_category"].get(c.name, 0)) for c in run.categories}
     city = {"family_households": int(s["family_households"]), "mpg_total": int(s["mpg_total"]),
-            **{NB_CATEGORIES[c]: n for c, n in by_category.items()}}
-    rows = {str(r.neighbourhood_code): {c: int(getattr(r, c)) for c in NB_COUNTS}
-            for r in nb.itertuples(index=False)}
+            **{cat_key(c): n for c, n in by_category.items()}}
+    columns = list(nb.columns)
+    rows = {str(r[columns.index("neighbourhood_code")]):
+            {c: int(r[columns.index(col)]) for c, col in counts.items()}
+            for r in nb.itertuples(index=False, name=None)}
     # Households without a neighbourhood code (if any) still belong to the city totals.
-    unknown = {c: city[c] - sum(r[c] for r in rows.values()) for c in NB_COUNTS}
+    unknown = {c: city[c] - sum(r[c] for r in rows.values()) for c in counts}
     if any(v < 0 for v in unknown.values()):
         raise OutError(f"{run.out_dir}: neighbourhoods.csv adds up to more than summary.json")
     if any(unknown.values()):
         rows[UNKNOWN] = unknown
     for code, row in {**rows, CITY: city}.items():
-        for c in NB_COUNTS:
+        for c in counts:
             cells.add(("nb", code, c), row[c], keep=code == CITY)
         # Families that are not MPG are not shown, but a reader can subtract.
         cells.add(("nb", code, "other_families"), row["family_households"] - row["mpg_total"],
                   hidden=True)
         cells.total(("nb", code, "mpg_total"),
-                    [("nb", code, c) for c in ("bib", "multi_agency", "zorgnetwerk")])
+                    [("nb", code, cat_key(c)) for c in run.categories])
         cells.total(("nb", code, "family_households"),
                     [("nb", code, "mpg_total"), ("nb", code, "other_families")])
-    for c in (*NB_COUNTS, "other_families"):
+    for c in (*counts, "other_families"):
         cells.total(("nb", CITY, c), [("nb", code, c) for code in rows])
 
-    # The profile describes BIB and MULTI_AGENCY together.
-    base = cells.add(("profile", "base"), by_category["BIB"] + by_category["MULTI_AGENCY"],
-                     keep=True)
-    cells.total(base, [("nb", CITY, "bib"), ("nb", CITY, "multi_agency")])
+    # The profile describes the profiled categories (BIB and MULTI_AGENCY by default) together.
+    profiled = [cat_key(c) for c in run.profiled]
+    base = cells.add(("profile", "base"), sum(city[c] for c in profiled), keep=True)
+    cells.total(base, [("nb", CITY, c) for c in profiled])
     types = _residual("household types", cells.values[base],
                       {t: int(s["household_types"].get(t, 0)) for t in HOUSEHOLD_TYPES})
     cells.total(base, [cells.add(("types", t), n) for t, n in types.items()])
@@ -195,8 +287,9 @@ def run_cells(run: RunData) -> Cells:
     per_household = {int(k): int(v) for k, v in s["children"]["per_household"].items()}
     per_household = dict(sorted(per_household.items()))
     if sum(per_household.values()) != cells.values[base]:
-        raise OutError("summary.json: children.per_household does not add up to the BIB and "
-                       "MULTI_AGENCY households")
+        raise OutError("summary.json: children.per_household does not add up to the "
+                       "households of the profiled categories "
+                       f"({', '.join(c.name for c in run.profiled)})")
     if sum(k * n for k, n in per_household.items()) != int(s["children"]["total"]):
         raise OutError("summary.json: children.total differs from children.per_household")
     keys = [cells.add(("children", k), n) for k, n in per_household.items()]
@@ -222,22 +315,49 @@ def run_cells(run: RunData) -> Cells:
             total = cells.add(("origin", role, CITY, scope), sum(numbers.values()), keep=True)
             cells.total(total, [("origin", role, code, scope) for code in codes])
 
-    combinations = _residual("agency combinations", by_category["MULTI_AGENCY"],
-                             {str(k): int(v) for k, v in s["agency_combinations"].items()
-                              if int(v)})
-    cells.total(("nb", CITY, "multi_agency"),
-                [cells.add(("comb", k), n) for k, n in combinations.items()])
+    # agency_combinations breaks down the households of the categories with min_agencies
+    # (MULTI_AGENCY by default); with several, their sum is a cell of its own.
+    if run.by_agencies:
+        total = combinations_total(run)
+        if total[0] == "comb":
+            cells.add(total, sum(city[cat_key(c)] for c in run.by_agencies), keep=True)
+            cells.total(total, [("nb", CITY, cat_key(c)) for c in run.by_agencies])
+        combinations = _residual("agency combinations", cells.values[total],
+                                 {str(k): int(v) for k, v in s["agency_combinations"].items()
+                                  if int(v)})
+        cells.total(total, [cells.add(("comb", k), n) for k, n in combinations.items()])
 
+    # zorgnetwerk_identified (outputs.md) is what the category ZORGNETWERK qualifies: its
+    # count plus those counted in a category before it.
     identified = cells.add(("line", "zorgnetwerk_identified"), s["zorgnetwerk_identified"])
-    overlap = int(s["zorgnetwerk_identified"]) - by_category["ZORGNETWERK"]
-    if overlap >= 0:
-        cells.total(identified, [("nb", CITY, "zorgnetwerk"),
-                                 cells.add(("line", "zorgnetwerk_overlap"), overlap)])
+    if "ZORGNETWERK" in by_category:
+        zorgnetwerk = ("nb", CITY, cat_key("ZORGNETWERK"))
+        overlap = int(s["zorgnetwerk_identified"]) - by_category["ZORGNETWERK"]
+        if not _before(run, "ZORGNETWERK"):
+            if overlap == 0:  # nothing comes first: every one is counted as ZORGNETWERK
+                cells.total(identified, [zorgnetwerk])
+        elif overlap >= 0:
+            cells.total(identified, [zorgnetwerk,
+                                     cells.add(("line", "zorgnetwerk_overlap"), overlap)])
     cells.add(("line", "bib_without_children"), s["bib_without_children"])
     for line in LINES:
         cells.add(("line", line), s["not_counted"].get(line, 0))
     cells.add(("line", "rejects"), s.get("rejects", 0))
     return cells
+
+
+def _before(run: RunData, name: str) -> tuple[Category, ...]:
+    """The categories that come before `name` in the order of precedence."""
+    names = [c.name for c in run.categories]
+    return run.categories[:names.index(name)] if name in names else ()
+
+
+def combinations_total(run: RunData) -> Key:
+    """The cell that agency_combinations adds up to: the count of the one category with
+    min_agencies, or the sum of several."""
+    if len(run.by_agencies) == 1:
+        return ("nb", CITY, cat_key(run.by_agencies[0]))
+    return ("comb", CITY)
 
 
 @dataclass
@@ -328,16 +448,12 @@ def _counts(pub: PublishedRun, keys: dict[str, Key]) -> tuple[dict[str, Any], di
     return values, statuses
 
 
-def min_agencies(pub: PublishedRun) -> int:
-    return int(pub.settings.rules.get("min_agencies", 3))
-
-
 def category_table(pub: PublishedRun, lab: Labels) -> Table:
     table = Table("count", lab("count_heading"),
                   [Column("label", lab("category"), "text"), Column("n", lab("households"))])
-    for code in CATEGORIES:
-        values, statuses = _counts(pub, {"n": ("nb", CITY, NB_CATEGORIES[code])})
-        table.add({"label": lab.category(code, min_agencies(pub)), **values}, statuses)
+    for category in pub.run.categories:
+        values, statuses = _counts(pub, {"n": ("nb", CITY, cat_key(category))})
+        table.add({"label": lab.category(category), **values}, statuses)
     values, statuses = _counts(pub, {"n": ("nb", CITY, "mpg_total")})
     table.add({"label": lab("mpg_total"), **values}, statuses)
     values, statuses = _counts(pub, {"n": ("nb", CITY, "family_households")})
@@ -357,14 +473,25 @@ def lines_table(pub: PublishedRun, lab: Labels) -> Table:
     for line in keys:
         if pub.has(("line", line)):
             values, statuses = _counts(pub, {"n": ("line", line)})
-            table.add({"label": lab(line), **values}, statuses)
+            label = overlap_label(pub.run, lab) if line == "zorgnetwerk_overlap" else lab(line)
+            table.add({"label": label, **values}, statuses)
     return table
+
+
+def overlap_label(run: RunData, lab: Labels) -> str:
+    """"of whom already BIB or known at several agencies": named after the categories that
+    come before ZORGNETWERK (the contract's words when those are BIB and MULTI_AGENCY)."""
+    before = _before(run, "ZORGNETWERK")
+    if [c.name for c in before] == ["BIB", "MULTI_AGENCY"]:
+        return lab("zorgnetwerk_overlap")
+    return lab("zorgnetwerk_overlap_of",
+               categories=lab.join([lab.category_short(c) for c in before], "or"))
 
 
 def neighbourhood_table(pub: PublishedRun, lab: Labels) -> Table:
     columns = [Column("code", lab("nb.code"), "text"), Column("name", lab("nb.name"), "text"),
                Column("family_households", lab("nb.family_households")),
-               *[Column(NB_CATEGORIES[c], lab.category_short(c)) for c in CATEGORIES],
+               *[Column(cat_key(c), lab.category_short(c)) for c in pub.run.categories],
                Column("mpg_total", lab("mpg_short")),
                Column("share_families", lab("nb.share_families"), "share"),
                Column("share_mpg", lab("nb.share_mpg"), "share"),
@@ -377,7 +504,7 @@ def neighbourhood_table(pub: PublishedRun, lab: Labels) -> Table:
     city_fam = pub.count(("nb", CITY, "family_households"))
     city_mpg = pub.count(("nb", CITY, "mpg_total"))
     for code in codes:
-        values, statuses = _counts(pub, {c: ("nb", code, c) for c in NB_COUNTS})
+        values, statuses = _counts(pub, {c: ("nb", code, c) for c in pub.run.nb_counts})
         if code == CITY:
             label = {"code": "", "name": lab("nb.total")}
             values.update(share_families=None, share_mpg=None, index=None)
@@ -401,11 +528,27 @@ def _profile_rows(table: Table, pub: PublishedRun, rows: list[tuple[str, Key]], 
         table.add({"label": label, **values, "share": share(values["n"], denominator)}, statuses)
 
 
+def profile_title(run: RunData, lab: Labels) -> str:
+    """"Profiel van de gezinnen (BIB en Meerdere instanties samen)": the profiled categories."""
+    shorts = [lab.category_short(c) for c in run.profiled]
+    if not shorts:
+        return lab("profile.title_none")
+    return lab("profile.title" if len(shorts) > 1 else "profile.title_one",
+               categories=lab.join(shorts))
+
+
+def profile_base(run: RunData, lab: Labels) -> str:
+    """"Gezinnen (BIB en Meerdere instanties)": the row the profile's shares are of."""
+    shorts = [lab.category_short(c) for c in run.profiled]
+    return lab("profile.base", categories=lab.join(shorts)) if shorts else lab(
+        "profile.base_none")
+
+
 def profile_tables(pub: PublishedRun, lab: Labels) -> list[Table]:
     base = ("profile", "base")
     columns = lambda first: [Column("label", first, "text"),  # noqa: E731
                              Column("n", lab("families")), Column("share", lab("share"), "share")]
-    base_row = [(lab("profile.base"), base)]
+    base_row = [(profile_base(pub.run, lab), base)]
 
     types = Table("household_types", lab("types.title"), columns(lab("types.title")))
     if "types" in pub.withheld:
@@ -471,20 +614,26 @@ def origin_tables(pub: PublishedRun, lab: Labels) -> list[Table]:
     return tables
 
 
-def combinations_table(pub: PublishedRun, lab: Labels) -> Table:
+def combinations_table(pub: PublishedRun, lab: Labels) -> Table | None:
+    """The agency combinations of the categories with min_agencies; None without such a
+    category (then the rules count nobody by agencies)."""
+    if not pub.run.by_agencies:
+        return None
     table = Table("agency_combinations", lab("combinations.title"),
                   [Column("label", lab("combination"), "text"), Column("n", lab("families")),
                    Column("share", lab("share"), "share")])
     if "comb" in pub.withheld:
         return table.withhold(lab)
-    keys = [k for k in pub.cells.values if k[0] == "comb"]
+    keys = [k for k in pub.cells.values if k[0] == "comb" and k[1] != CITY]
     # Largest first; kept-back combinations last (their size is not to be hinted at).
     keys.sort(key=lambda k: (isinstance(pub.count(k), str), -_sort_value(pub.count(k)), k[1]))
-    total = ("nb", CITY, "multi_agency")
+    total = combinations_total(pub.run)
+    by_agencies = pub.run.by_agencies
+    total_label = (lab.category(by_agencies[0]) if len(by_agencies) == 1
+                   else lab.join([lab.category_short(c) for c in by_agencies]))
     rows = [(lab("combination.unknown") if k[1] == UNKNOWN else lab.agencies(k[1]), k)
             for k in keys]
-    _profile_rows(table, pub, rows + [(lab.category(
-        "MULTI_AGENCY", min_agencies(pub)), total)], total)
+    _profile_rows(table, pub, rows + [(total_label, total)], total)
     table.rows[-1]["share"] = None
     table.totals = 1
     return table
@@ -494,29 +643,40 @@ def _sort_value(v: int | str) -> int:
     return v if isinstance(v, int) else 0
 
 
+def trend_categories(runs: Sequence[PublishedRun]) -> tuple[Category, ...]:
+    """The categories of a trend: those of every run, in the order of the last one given
+    (the run being published)."""
+    return union_categories(p.run for p in reversed(runs))
+
+
 def trend_rows(runs: list[PublishedRun]) -> list[dict[str, Any]]:
-    """The city totals per run (published values), in order of reference date."""
+    """The city totals per run (published values), in order of reference date; a category
+    a run does not have counts 0 there."""
+    categories = trend_categories(runs)
     rows = []
     for pub in sorted(runs, key=lambda p: (p.run.reference_date, p.run.run)):
         row: dict[str, Any] = {"run": pub.run.run, "reference_date": pub.run.reference_date}
-        for code in CATEGORIES:
-            row[code] = pub.count(("nb", CITY, NB_CATEGORIES[code]))
+        for category in categories:
+            key = ("nb", CITY, cat_key(category))
+            row[cat_key(category)] = pub.count(key) if pub.has(key) else 0
         row["MPG"] = pub.count(("nb", CITY, "mpg_total"))
         rows.append(row)
     return rows
 
 
 def trend_table(runs: list[PublishedRun], lab: Labels) -> Table:
+    categories = trend_categories(runs)
+    counts = [*map(cat_key, categories), "MPG"]
     table = Table("trend", lab("trend.title"),
                   [Column("run", lab("trend.run"), "text"),
                    Column("reference_date", lab("trend.reference_date"), "text"),
-                   *[Column(c, lab.category_short(c)) for c in CATEGORIES],
+                   *[Column(cat_key(c), lab.category_short(c)) for c in categories],
                    Column("MPG", lab("mpg_short"))])
     for row in trend_rows(runs):
         row = {**row, "reference_date": lab.date(row["reference_date"])}
         table.add(row, {c: (Status.SHOWN if isinstance(row[c], int) else
                             Status.SMALL if row[c].startswith("<") else Status.SECONDARY)
-                        for c in (*CATEGORIES, "MPG")})
+                        for c in counts})
     return table
 
 
@@ -547,10 +707,17 @@ def notes_table(tables: list[Table], lab: Labels, min_cell: int) -> Table:
 
 
 def method_lines(pub: PublishedRun, lab: Labels) -> list[tuple[str, str]]:
-    """The method in plain words: (heading, text) pairs."""
+    """The method in plain words: (heading, text) pairs. The rules: one numbered line per
+    category, in order of precedence, from its description in the rules file; then how the
+    agencies count (for the categories with min_agencies) and that a family counts once."""
     s = pub.run.summary
     rules = pub.settings.rules
     agencies: dict[str, Any] = rules.get("agencies") or {}
+    rule_lines = [(lab("method.rules") if n == 1 else "",
+                   lab("method.rule_first" if n == 1 else "method.rule_next", n=n,
+                       short=lab.category_short(category),
+                       description=lab.category_description(category)))
+                  for n, category in enumerate(pub.run.categories, 1)]
     mjd = ""
     for name, rule in agencies.items():
         sources = rule.get("sources") or []
@@ -559,6 +726,8 @@ def method_lines(pub: PublishedRun, lab: Labels) -> list[tuple[str, str]]:
         if len(sources) > 1:
             parts = [src.removeprefix(f"{name}_").replace("_", " ").title() for src in sources]
             mjd += lab("method.jeugdzorg", agency=agency_name(name), sources=", ".join(parts))
+    if not pub.run.by_agencies:
+        mjd = ""  # no category counts agencies: how they count does not matter
     rounding = (lab("method.rounding", base=pub.settings.rounding_base)
                 if pub.settings.rounding_base else "")
     lines = [
@@ -566,8 +735,8 @@ def method_lines(pub: PublishedRun, lab: Labels) -> list[tuple[str, str]]:
         (lab("method.reference_date"),
          lab("method.reference_date_text", reference_date=lab.date(s["reference_date"]))),
         (lab("method.family"), lab("method.family_text", adult_age=rules.get("adult_age", 18))),
-        (lab("method.rules"), lab("method.rules_text", min_agencies=min_agencies(pub),
-                                  agencies=", ".join(agency_name(a) for a in agencies), mjd=mjd)),
+        *rule_lines,
+        ("", mjd + lab("method.once")),
         (lab("method.lower_bound"), lab("method.lower_bound_text")),
         (lab("method.disclosure"), lab("method.disclosure_text",
                                         min_cell=pub.settings.min_cell, rounding=rounding)),

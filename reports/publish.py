@@ -15,8 +15,8 @@ from typing import Any
 from mpg.pipeline.config import Rules
 from mpg.pipeline.errors import UsageError
 from mpg.reports import charts, model, page
-from mpg.reports.labels import CATEGORIES, Labels
-from mpg.reports.model import CITY, NB_CATEGORIES, PublishedRun, Settings, Table
+from mpg.reports.labels import Labels
+from mpg.reports.model import CITY, PublishedRun, Settings, Table, cat_key
 from mpg.reports.workbook import Sheet, TextBlock, write_workbook
 
 # Sheet names are part of the contract with whoever reads the workbook by program; the
@@ -88,9 +88,13 @@ def build_tables(pub: PublishedRun, lab: Labels, runs: list[PublishedRun]) -> di
         "combinations": model.combinations_table(pub, lab),
         "trend": model.trend_table(runs, lab) if runs else None,
         "trend_rows": model.trend_rows(runs) if runs else [],
+        "trend_categories": model.trend_categories(runs) if runs else (),
+        "categories": pub.run.categories,
     }
     shown = [tables[k] for k in ("count", "lines", "neighbourhoods", "types", "children",
-                                 "bijstand")] + tables["origin"] + [tables["combinations"]]
+                                 "bijstand")] + tables["origin"]
+    if tables["combinations"] is not None:  # a rule set without min_agencies has none
+        shown.append(tables["combinations"])
     if tables["trend"] is not None:
         shown.append(tables["trend"])
     tables["notes"] = model.notes_table(shown, lab, pub.settings.min_cell)
@@ -114,10 +118,12 @@ def workbook_sheets(pub: PublishedRun, tables: dict[str, Any], lab: Labels) -> l
                                                      model.method_lines(pub, lab))]),
         Sheet(SHEETS[1], tables["neighbourhoods"].title, subtitle, [tables["neighbourhoods"]],
               freeze_columns=2),
-        Sheet(SHEETS[2], lab("profile.title"), subtitle,
+        Sheet(SHEETS[2], model.profile_title(pub.run, lab), subtitle,
               [tables["types"], tables["children"], tables["bijstand"], *tables["origin"]]),
-        Sheet(SHEETS[3], tables["combinations"].title, subtitle, [tables["combinations"]]),
     ]
+    if tables["combinations"] is not None:
+        sheets.append(Sheet(SHEETS[3], tables["combinations"].title, subtitle,
+                            [tables["combinations"]]))
     if tables["trend"] is not None:
         sheets.append(Sheet(SHEETS[4], tables["trend"].title, subtitle, [tables["trend"]]))
     notes = tables["notes"]
@@ -137,17 +143,19 @@ def subtitle_text(pub: PublishedRun, lab: Labels) -> str:
 def chart_specs(tables: dict[str, Any], lab: Labels, min_cell: int) -> dict[str, dict | None]:
     nb: Table = tables["neighbourhoods"]
     specs = {
-        "neighbourhoods": charts.neighbourhood_chart(nb, lab, min_cell),
+        "neighbourhoods": charts.neighbourhood_chart(nb, tables["categories"], lab, min_cell),
         "shares": charts.share_chart(nb, lab),
         "combinations": charts.bar_chart(tables["combinations"], lab,
-                                         lab("report.combinations_chart"), min_cell),
+                                         lab("report.combinations_chart"), min_cell)
+        if tables["combinations"] is not None else None,
         "types": charts.bar_chart(tables["types"], lab, lab("report.types_chart"), min_cell),
         "children": charts.bar_chart(tables["children"], lab, lab("report.children_chart"),
                                      min_cell, horizontal=False, colour=charts.SERIES[2]),
         "origin": charts.origin_chart(tables["origin"], lab),
     }
     if tables["trend_rows"]:
-        specs["trend"] = charts.trend_chart(tables["trend_rows"], lab, min_cell)
+        specs["trend"] = charts.trend_chart(tables["trend_rows"], tables["trend_categories"],
+                                            lab, min_cell)
     return specs
 
 
@@ -156,8 +164,8 @@ def report_html(pub: PublishedRun, tables: dict[str, Any], specs: dict[str, dict
     settings = pub.settings
     cards = [page.Card(lab("mpg_total"), pub.count(("nb", CITY, "mpg_total")),
                        lab("report.lower_bound"))]
-    cards += [page.Card(lab.category(c, model.min_agencies(pub)),
-                        pub.count(("nb", CITY, NB_CATEGORIES[c]))) for c in CATEGORIES]
+    cards += [page.Card(lab.category(c), pub.count(("nb", CITY, cat_key(c))))
+              for c in pub.run.categories]
     cards.append(page.Card(lab("family_households_city"),
                            pub.count(("nb", CITY, "family_households"))))
     not_linkable = pub.count(("line", "anonymous_zorgnetwerk"))
@@ -169,7 +177,8 @@ def report_html(pub: PublishedRun, tables: dict[str, Any], specs: dict[str, dict
                              ("chart-shares", specs["shares"])],
                      tables=[tables["neighbourhoods"]]),
         page.Section(lab("sec.agencies"), charts=[("chart-combinations", specs["combinations"])],
-                     tables=[tables["combinations"]]),
+                     tables=[tables["combinations"]]) if tables["combinations"] is not None
+        else None,
         page.Section(lab("sec.profile"),
                      charts=[("chart-types", specs["types"]),
                              ("chart-children", specs["children"]),
@@ -177,6 +186,7 @@ def report_html(pub: PublishedRun, tables: dict[str, Any], specs: dict[str, dict
                      tables=[tables["types"], tables["children"], tables["bijstand"],
                              *tables["origin"]]),
     ]
+    sections = [section for section in sections if section is not None]
     if "trend" in specs:
         sections.append(page.Section(lab("sec.trend"), charts=[("chart-trend", specs["trend"])],
                                      tables=[tables["trend"]]))

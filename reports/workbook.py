@@ -133,7 +133,7 @@ def _write_table(ws, table: Table, row: int, fmt: _Formats, lab: Labels, min_cel
                  names: set[str], widths: dict[int, int]) -> int:
     body = table.rows[:len(table.rows) - table.totals] if table.totals else table.rows
     totals = table.rows[len(body):]
-    headers = [c.label for c in table.columns]
+    headers = _unique_headers([c.label for c in table.columns])
     last_col = len(table.columns) - 1
     name = _table_name(table.id, names)
     # An Excel table needs at least one data row.
@@ -202,6 +202,20 @@ def signed(value: int, lab: Labels) -> str:
     if value < 0:
         return "\u2212" + lab.number(-value)
     return "0"
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    """The headers of an Excel table must differ (ignoring case), or Excel drops the table:
+    a category's short label from the rules file may equal another header ("MPG")."""
+    seen: set[str] = set()
+    out = []
+    for header in headers:
+        name, i = header, 2
+        while name.lower() in seen:
+            name, i = f"{header} ({i})", i + 1
+        seen.add(name.lower())
+        out.append(name)
+    return out
 
 
 def _table_name(table_id: str, names: set[str]) -> str:

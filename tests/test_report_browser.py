@@ -112,3 +112,18 @@ def test_small_city_report_renders(browser, tmp_path: Path, shots: Path):
     result = open_report(browser, tmp_path / "pub" / "report.html", shots / "report_small_en.png")
     assert result["charts"] >= 5 and all(n > 0 for n in result["drawn"])
     assert result["errors"] == [] and result["requests"] == []
+
+
+def test_report_with_a_fourth_category_renders(browser, tmp_path: Path, shots: Path):
+    """A rules file with a category of its own (SIGNALS): its bars and its column draw."""
+    from conftest import run_delivery
+    from test_publication_categories import SIGNALS, signals_delivery
+    from test_rules_registry import rules_file
+
+    out = tmp_path / "runs" / "out"
+    run_delivery(signals_delivery(tmp_path / "delivery"), out,
+                 rules_path=rules_file(tmp_path, SIGNALS))
+    publish(out, tmp_path / "pub", images=False)
+    result = open_report(browser, tmp_path / "pub" / "report.html", shots / "report_signals.png")
+    assert result["charts"] >= 4 and all(n > 0 for n in result["drawn"])
+    assert result["errors"] == [] and result["requests"] == []
