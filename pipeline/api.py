@@ -31,7 +31,7 @@ from rich.console import Console
 from mpg.pipeline import config, sql
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.folders import check_folder, private_files, write_marker
-from mpg.pipeline.keys import resolve_key
+from mpg.pipeline.keys import fingerprint, resolve_key
 from mpg.pipeline.runner import StageReport, run_stage, run_stages
 
 from mpg import __version__ as TOOL_VERSION
@@ -273,6 +273,8 @@ def _write_run_json(con, ctx: RunContext, manifest_path, rules_path, linkage_pat
         "linkage": {"path": str(linkage_path or config.DEFAULT_LINKAGE),
                     "resolved": ctx.linkage.model_dump(mode="json")},
         "record_outcomes": outcomes,
+        # which key made the pseudonyms (never the key): comparisons need one key
+        "key_fingerprint": fingerprint(ctx.pseudonym_key),
         # clerical decisions obeyed (--reviews), or null: a run has no hidden inputs
         "reviews": reviews,
         "stages": {r.name: {"seconds": r.seconds, "rows": r.rows} for r in reports},

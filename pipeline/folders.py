@@ -115,3 +115,12 @@ def private_files() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+def record_written(folder: Path, kind: str, written: Iterable[Path]) -> None:
+    """Add what the tool just wrote into `folder` (a publication folder gathers several
+    runs' files) to its marker."""
+    folder = Path(folder)
+    earlier = (read_marker(folder) or {}).get("files", [])
+    names = {Path(p).relative_to(folder).parts[0] for p in written}
+    write_marker(folder, kind, [*earlier, *names])

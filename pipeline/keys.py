@@ -61,3 +61,9 @@ def pseudonym(key: bytes, kind: str, identifier: str) -> str:
 def pseudonym_array(key: bytes, kind: str, identifiers: pa.Array) -> pa.Array:
     return pa.array([None if i is None else pseudonym(key, kind, i)
                      for i in identifiers.to_pylist()], pa.string())
+
+
+def fingerprint(key: bytes) -> str:
+    """What run.json records of the key: enough to tell two keys apart, nothing that leads
+    back to the key (a keyed hash of a fixed text)."""
+    return hmac.new(key, b"mpg: the fingerprint of a pseudonym key", hashlib.sha256).hexdigest()[:16]

@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from mpg.pipeline.config import Rules
+from mpg.pipeline.errors import UsageError
+from mpg.pipeline.folders import record_written
 from mpg.reports import charts, model, page
 from mpg.reports.disclosure import Relation, Status, display_count, protect
 from mpg.reports.labels import Labels
@@ -46,9 +48,10 @@ def compare(previous_out: str | Path, current_out: str | Path, pub_dir: str | Pa
     lab = Labels(lang)
     previous_out, current_out, pub_dir = Path(previous_out), Path(current_out), Path(pub_dir)
     check_folders(pub_dir, [previous_out, current_out])
-    now_run = model.load_run(current_out)
+    now_run, prev_run = model.load_run(current_out), model.load_run(previous_out)
+    check_comparable(prev_run, now_run)
     settings = model.resolve_settings(now_run, rules)
-    prev = model.protect_run(model.load_run(previous_out), settings)
+    prev = model.protect_run(prev_run, settings)
     now = model.protect_run(now_run, settings)
     joint = Comparison(prev, now)
     tables = joint.tables(lab)
@@ -105,7 +108,40 @@ def compare(previous_out: str | Path, current_out: str | Path, pub_dir: str | Pa
     if images:
         every_chart = {name: specs.get(key) for key, name in CHART_FILES.items()}
         written += page.save_images(every_chart, pub_dir / "charts", lang)
+    record_written(pub_dir, "publication", written)
     return written
+
+
+def check_comparable(previous: model.RunData, now: model.RunData) -> None:
+    """Two runs whose households can be followed from one to the other: the same pseudonym
+    key (else every family looks new and every family gone), the earlier one first, and two
+    different runs."""
+    if previous.out_dir.resolve() == now.out_dir.resolve():
+        raise UsageError(f"{now.out_dir} is compared with itself; give the OUT folders of two "
+                         "runs, the earlier quarter first")
+    def settings(info: dict, key: str):
+        return (info.get(key) or {}).get("resolved")
+
+    # one delivery counted twice with the same rules and settings: the same run twice
+    same_run = all(previous.run_info.get(k) is not None
+                   and previous.run_info.get(k) == now.run_info.get(k)
+                   for k in ("run", "manifest")) and all(
+        settings(previous.run_info, k) == settings(now.run_info, k) for k in ("rules", "linkage"))
+    if same_run:
+        raise UsageError(f"{previous.out_dir} and {now.out_dir} are the same count twice (one "
+                         f"delivery, run {now.run}, the same rules): compare two quarters, or "
+                         "one delivery counted with two rule sets")
+    mine, theirs = (r.run_info.get("key_fingerprint") for r in (previous, now))
+    if mine and theirs and mine != theirs:
+        raise UsageError(
+            f"{previous.out_dir} and {now.out_dir} were made with different pseudonym keys, so "
+            "the same family has another household key in each and every family would look "
+            "new and gone; run both quarters with the bureau's one key")
+    if previous.reference_date > now.reference_date:
+        raise UsageError(
+            f"the earlier run comes second: {previous.out_dir} has reference date "
+            f"{previous.reference_date}, after {now.out_dir}'s {now.reference_date}; give the "
+            "earlier quarter first (mpg compare EARLIER LATER)")
 
 
 def flows(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Any
 
 from mpg.pipeline.config import Rules
 from mpg.pipeline.errors import UsageError
+from mpg.pipeline.folders import check_folder, record_written
 from mpg.reports import charts, model, page
 from mpg.reports.labels import Labels
 from mpg.reports.model import CITY, PublishedRun, Settings, Table, cat_key
@@ -59,18 +60,14 @@ def publish(out_dir: str | Path, pub_dir: str | Path, lang: str = "nl",
     if images:
         every_chart = {name: specs.get(key) for key, name in CHART_FILES.items()}
         written += page.save_images(every_chart, pub_dir / "charts", lang)
+    record_written(pub_dir, "publication", written)
     return written
 
 
 def check_folders(pub_dir: Path, out_dirs: list[Path]) -> None:
-    """PUB is shared freely; OUT holds household keys. Neither may sit inside the other."""
-    pub = pub_dir.resolve()
-    for out in out_dirs:
-        out = out.resolve()
-        if pub == out or out in pub.parents or pub in out.parents:
-            raise UsageError(f"the publication folder {pub_dir} must be outside the run's "
-                             f"output folder {out} (and the other way round): the publication "
-                             "is shared, the output folder is not")
+    """PUB is shared freely; OUT holds household keys: neither may sit inside (or be) the
+    other, and PUB may hold only this tool's earlier publications (`pipeline.folders`)."""
+    check_folder(pub_dir, "publication", inputs=out_dirs)
 
 
 def safe_name(run: str) -> str:
