@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mpg.pipeline.errors import ExitCode, MpgError
 
@@ -21,24 +22,57 @@ app = typer.Typer(help="Count multi-problem families (multiprobleemgezinnen) in 
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console()
 errors = Console(stderr=True)
+# What an unexpected failure leaves behind, by command: only a run writes OUT.
+AFTER_RUN = "Nothing was written to OUT; earlier results are intact."
+AFTER_OTHER = "Nothing was changed."
+
+
+def _interrupt_types() -> tuple[type[BaseException], ...]:
+    """Ctrl-C reaches Python as KeyboardInterrupt, or, while DuckDB runs a query, as DuckDB's
+    own InterruptException (an Exception: it must not pass for an unexpected error)."""
+    import duckdb
+    return (KeyboardInterrupt, duckdb.InterruptException)
 
 
 @contextmanager
-def _guard() -> Iterator[None]:
+def _guard(after: str = AFTER_OTHER) -> Iterator[None]:
     try:
         yield
     except MpgError as exc:
-        errors.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(int(exc.exit_code)) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (typer.Exit, typer.Abort):
         raise
+    except _interrupt_types():
+        errors.print(f"[yellow]interrupted.[/] {after}", highlight=False)
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a message
         # The exception text may quote data from the delivery, so only its kind is shown.
         if os.environ.get("MPG_DEBUG"):
             raise
-        errors.print(f"[red]unexpected error ({type(exc).__name__}).[/] Nothing was written to "
-                     "OUT; earlier results are intact. Set MPG_DEBUG=1 to see the details.")
+        errors.print(f"[red]unexpected error ({type(exc).__name__}).[/] {after} "
+                     "Set MPG_DEBUG=1 to see the details.", highlight=False)
         raise typer.Exit(int(ExitCode.DELIVERY_PROBLEM)) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from mpg import __version__
+        console.print(f"mpg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: bool = typer.Option(False, "--version", callback=_version,
+                                               is_eager=True, metavar="",
+                                               help="Show the version and exit.")) -> None:
+    """Count multi-problem families (multiprobleemgezinnen) in a delivery of agency files
+    linked to the population register."""
+
+
+def flag(name: str, help: str) -> bool:
+    """An on/off option shown as a plain flag (no <bool> argument in the help)."""
+    return typer.Option(False, name, help=help, metavar="")
 
 
 MANIFEST = typer.Argument(..., help="The delivery's manifest, DELIVERY/delivery.toml.")
@@ -59,11 +93,11 @@ def run(manifest: Path = MANIFEST,
                                  "when the run succeeds."),
         rules: Optional[Path] = RULES, linkage: Optional[Path] = LINKAGE,
         key_file: Optional[Path] = KEY_FILE,
-        demo: bool = typer.Option(False, "--demo", help="Synthetic data: use the demo "
-                                  "pseudonym key when no key is set."),
-        keep_identifying: bool = typer.Option(False, "--keep-identifying", help="Keep the "
-                                              "identifying database (names, BSNs) in OUT for an "
-                                              "analyst's review. Delete it after the review."),
+        demo: bool = flag("--demo", "Synthetic data: use the demo pseudonym key when no key "
+                          "is set."),
+        keep_identifying: bool = flag("--keep-identifying", "Keep the identifying database "
+                                      "(names, BSNs) in OUT for an analyst's review. Delete it "
+                                      "after the review."),
         publish: Optional[Path] = typer.Option(None, "--publish", help="Also write the "
                                                "workbook and report for policy staff here."),
         lang: str = typer.Option("nl", "--lang", help="Language of the publication: nl or en."),
@@ -71,29 +105,44 @@ def run(manifest: Path = MANIFEST,
         memory_limit: str = typer.Option("6GB", "--memory-limit", help="Memory DuckDB may use "
                                          "before it spills to disk.")) -> None:
     """Count the multi-problem families of one quarterly delivery and write OUT."""
-    with _guard():
+    with _guard(AFTER_RUN):
         from mpg.pipeline import Engine, run as run_pipeline
-        from mpg.reports.console import summary_table
 
         result = run_pipeline(manifest, out, rules_path=rules, linkage_path=linkage,
                               key_file=key_file, demo=demo, keep_identifying=keep_identifying,
                               progress=True, engine=Engine(memory_limit=memory_limit),
                               review_db=reviews)
-        console.print(summary_table(result.summary))
-        console.print(f"Results in {result.out_dir} ({result.seconds:.1f} s)")
-        if publish is not None:
+        _report_run(result, keep_identifying)
+    if publish is not None:
+        with _guard():
             _publish(result.out_dir, publish, lang, ())
 
 
+def _report_run(result, keep_identifying: bool = False) -> None:
+    """The count, then what the bureau must not miss: warnings in yellow, at the end."""
+    from mpg.pipeline.api import IDENTIFYING_DB
+    from mpg.reports.console import summary_table
+
+    console.print(summary_table(result.summary))
+    console.print(f"Results in {escape(str(result.out_dir))} ({result.seconds:.1f} s)")
+    for warning in result.warnings:
+        errors.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False,
+                     soft_wrap=True)
+    if keep_identifying:
+        errors.print(f"[bold yellow]reminder:[/] {escape(str(result.out_dir / IDENTIFYING_DB))} "
+                     "holds names, BSNs and birth dates. Delete it when the review is done.",
+                     highlight=False, soft_wrap=True)
+
+
 @app.command()
-def validate(manifest: Path = MANIFEST) -> None:
+def validate(manifest: Path = MANIFEST, rules: Optional[Path] = RULES) -> None:
     """Read and check every file of a delivery without writing anything: rows, rejects and
-    date range per file."""
+    date range per file. Exits 1 where a run would stop."""
     with _guard():
         from mpg.pipeline import validate_delivery
         from mpg.reports.console import sources_table
 
-        console.print(sources_table(validate_delivery(manifest)))
+        console.print(sources_table(validate_delivery(manifest, rules_path=rules)))
 
 
 @app.command()
@@ -106,18 +155,19 @@ def demo(folder: Path = typer.Option(Path("mpg-demo"), "--out", help="Folder for
          seed: int = typer.Option(2004, "--seed", help="Seed of the synthetic city.")) -> None:
     """Build a synthetic city (no real data), count its multi-problem families and publish
     the workbook and report, as a quarterly run would."""
-    with _guard():
+    with _guard(AFTER_RUN):
         from mpg.data_fixtures import make_quarters
         from mpg.pipeline import run as run_pipeline
-        from mpg.reports.console import summary_table
 
-        cities = make_quarters(folder / "cities", n_quarters=quarters, n_persons=persons,
-                               difficulty=difficulty, seed=seed)
+        with errors.status(f"Building a synthetic city of {persons:,} persons "
+                           f"({quarters} quarter{'s' if quarters > 1 else ''}) ..."):
+            cities = make_quarters(folder / "cities", n_quarters=quarters, n_persons=persons,
+                                   difficulty=difficulty, seed=seed)
         outs: list[Path] = []
         for city in cities:
             out = folder / "out" / city.truth["run"]
             result = run_pipeline(city.manifest_path, out, demo=True, progress=True)
-            console.print(summary_table(result.summary))
+            _report_run(result)
             console.print(f"True count of the synthetic city: {city.truth['mpg_total']}; "
                           f"counted: {result.summary['mpg_total']}")
             _publish(out, folder / "publish" / city.truth["run"], lang, tuple(outs))
@@ -130,14 +180,14 @@ def _publish(out: Path, pub: Path, lang: str, previous: tuple[Path, ...]) -> Non
     from mpg.reports.publish import publish
 
     written = publish(out, pub, lang=lang, previous=previous)
-    console.print(f"Publication (safe to share) in {pub}: {len(written)} files")
+    console.print(f"Publication (safe to share) in {escape(str(pub))}: {len(written)} files")
 
 
 def _compare(previous: Path, now: Path, pub: Path, lang: str) -> None:
     from mpg.reports.compare import compare
 
     compare(previous, now, pub, lang=lang)
-    console.print(f"Quarter-over-quarter comparison in {pub}")
+    console.print(f"Quarter-over-quarter comparison in {escape(str(pub))}")
 
 
 @app.command()
@@ -175,11 +225,11 @@ def tune(manifest: Path = MANIFEST,
         from mpg.linkage.tune import tune as run_tune
 
         result = run_tune(manifest, out, linkage_path=linkage, rules_path=rules,
-                          review_db=reviews)
-        console.print(f"Tuning files in {out}:")
+                          review_db=reviews, console=errors)
+        console.print(f"Tuning files in {escape(str(out))}:")
         for name in ("match_weights_chart", "m_u_table", "threshold_curve", "threshold_chart",
                      "clerical_review"):
-            console.print(f"  {getattr(result, name)}")
+            console.print(f"  {escape(str(getattr(result, name)))}")
 
 
 review = typer.Typer(help="Clerical review of links: store an analyst's decisions.",
@@ -198,7 +248,7 @@ def review_import(reviewed: Path = typer.Argument(..., help="The clerical-review
 
         counts = import_reviews(reviewed, store)
         console.print(f"{counts.get('match', 0)} match and {counts.get('non_match', 0)} "
-                      f"non-match decisions stored in {store} "
+                      f"non-match decisions stored in {escape(str(store))} "
                       f"({counts.get('skipped', 0)} rows without a decision skipped)")
 
 
@@ -207,15 +257,12 @@ def key(new: Path = typer.Option(..., "--new", help="Write a new random pseudony
                                  "file (readable by you only).")) -> None:
     """Make a new pseudonym key. Keep it secret and keep it: the same key gives the same
     pseudonyms every quarter."""
-    from mpg.pipeline.keys import new_key
-
     with _guard():
-        if new.exists():
-            raise MpgError(f"{new} exists already; a key is never overwritten")
-        new.write_text(new_key() + "\n")
-        new.chmod(0o600)
-        console.print(f"New pseudonym key in {new}. Use it with --key-file or "
-                      "MPG_PSEUDONYM_KEY_FILE.")
+        from mpg.pipeline.keys import write_new_key
+
+        path = write_new_key(new)
+        console.print(f"New pseudonym key in {escape(str(path))} (readable by you only). Use "
+                      "it with --key-file or MPG_PSEUDONYM_KEY_FILE, and keep a safe copy.")
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from mpg.pipeline import sql
+from mpg.pipeline.folders import private_files
 from mpg.pipeline.errors import DeliveryError, UsageError
 
 REQUIRED = ("agency", "file", "record_id", "person_id", "decision")
@@ -68,14 +69,16 @@ def import_reviews(csv_path: str | Path, store_path: str | Path) -> dict[str, in
     except UnicodeDecodeError:
         raise DeliveryError(f"The review file {csv_path} is not utf-8 text") from None
     now = dt.datetime.now().replace(microsecond=0)
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(store_path))
-    try:
-        con.execute(_SCHEMA.format(db=""))
-        con.executemany("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [r[:5] + (now, csv_path.name, r[5]) for r in rows])
-    finally:
-        con.close()
+    with private_files():  # register numbers and record ids: the analyst's eyes only
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(store_path))
+        try:
+            con.execute(_SCHEMA.format(db=""))
+            if rows:
+                con.executemany("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                [r[:5] + (now, csv_path.name, r[5]) for r in rows])
+        finally:
+            con.close()
     counts = {"match": 0, "non_match": 0, "skipped": skipped}
     for r in rows:
         counts[r[4]] += 1

@@ -15,9 +15,7 @@ Only the last file holds identifying data, and its name says so.
 from __future__ import annotations
 
 import csv
-import json
 import math
-import os
 import secrets
 import shutil
 import tempfile
@@ -48,12 +46,15 @@ class TuneResult:
 def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Path | None = None,
          rules_path: str | Path | None = None, review_db: str | Path | None = None,
          thresholds: tuple[float, ...] = THRESHOLDS, review_pairs: int = 200,
-         engine=None) -> TuneResult:
+         engine=None, console=None) -> TuneResult:
     """Write the tuning files for one delivery into `tune_dir` (see the module docstring).
-    `engine` is a `pipeline.api.Engine` (DuckDB memory and threads); default as a run."""
+    `engine` is a `pipeline.api.Engine` (DuckDB memory and threads); default as a run.
+    `console` (a Rich console) shows progress: the stages, then each threshold.
+
+    TUNE_DIR may be new, empty or an earlier tuning folder (`pipeline.folders`); a clerical
+    review file in it that an analyst has begun to fill in is never overwritten."""
     from mpg.pipeline import config
-    from mpg.pipeline.api import Engine, connect
-    from mpg.pipeline.context import RunContext
+    from mpg.pipeline.folders import check_folder, private_files
 
     manifest = config.load_manifest(manifest_path)
     if review_db is not None:
@@ -61,10 +62,33 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
         check_store(review_db)
     rules = config.load_rules(rules_path)
     linkage = config.load_linkage(linkage_path)
-    tune_dir = Path(tune_dir)
+    tune_dir = check_folder(Path(tune_dir), "tuning", inputs=(manifest.folder,))
+    _refuse_a_review_in_progress(tune_dir / REVIEW_FILE)
+    with private_files():
+        return _tune(manifest, rules, linkage, tune_dir, review_db, thresholds, review_pairs,
+                     engine, console)
+
+
+def _refuse_a_review_in_progress(path: Path) -> None:
+    from mpg.pipeline.errors import UsageError
+    if not path.is_file():
+        return
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        decided = [row for row in csv.DictReader(fh) if (row.get("decision") or "").strip()]
+    if decided:
+        raise UsageError(f"{path} holds {len(decided)} decisions an analyst filled in; import "
+                         f"them first (mpg review import {path}) or move the file, then tune "
+                         "again: a review in progress is never overwritten")
+
+
+def _tune(manifest, rules, linkage, tune_dir: Path, review_db, thresholds, review_pairs,
+          engine, console) -> TuneResult:
+    from mpg.pipeline.api import Engine, connect
+    from mpg.pipeline.context import RunContext
+    from mpg.pipeline.folders import record_written
+
     tune_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".mpg-tune-", dir=tune_dir))
-    os.chmod(work, 0o700)
     try:
         (work / "out").mkdir()
         # The run's own connection: `ident` in memory, spilling only into the private folder.
@@ -73,11 +97,11 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
                          stage_out=work / "out", pseudonym_key=secrets.token_bytes(32),
                          review_db=Path(review_db) if review_db else None)
         try:
-            _run_until_link(con, ctx)
+            _run_until_link(con, ctx, console)
             chart = tune_dir / "match_weights.html"
             m_u = tune_dir / "m_u_parameters.csv"
             write_model_files(con, ctx, stored_model(con), chart, m_u)
-            curve = threshold_curve(con, ctx, thresholds)
+            curve = threshold_curve(con, ctx, thresholds, console)
             curve_csv = tune_dir / "threshold_curve.csv"
             curve_html = tune_dir / "threshold_curve.html"
             _write_csv(curve_csv, curve)
@@ -89,14 +113,15 @@ def tune(manifest_path: str | Path, tune_dir: str | Path, linkage_path: str | Pa
             con.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return TuneResult(chart, m_u, curve_csv, curve_html, review, curve)
+    result = TuneResult(chart, m_u, curve_csv, curve_html, review, curve)
+    record_written(tune_dir, "tuning", [chart, m_u, curve_csv, curve_html, review])
+    return result
 
 
-def _run_until_link(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    from mpg.pipeline.runner import run_stage
+def _run_until_link(con: duckdb.DuckDBPyConnection, ctx, console=None) -> None:
+    from mpg.pipeline.runner import run_stages
     from mpg.pipeline.stages import until
-    for stage in until("link"):
-        run_stage(con, ctx, stage)
+    run_stages(con, ctx, until("link"), console)
 
 
 # ------------------------------------------------------------------------ model files
@@ -130,7 +155,8 @@ def write_model_files(con: duckdb.DuckDBPyConnection, ctx, model: dict, chart: P
 
 # --------------------------------------------------------------------- threshold curve
 
-def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dict]:
+def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds, console=None
+                    ) -> list[dict]:
     """Per threshold: links made and the resulting count (pipeline.recount). The link
     stage's own passes run again at each threshold (`linkage.link.run_passes`), the
     probabilistic one on the scores it already made."""
@@ -138,7 +164,9 @@ def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds) -> list[dic
     con.execute("CREATE OR REPLACE TABLE ident._tune_base AS SELECT * FROM ident.links")
     curve = []
     try:
-        for threshold in sorted(thresholds):
+        for index, threshold in enumerate(sorted(thresholds), start=1):
+            if console is not None:
+                console.print(f"  threshold curve {index}/{len(thresholds)}: {threshold}")
             run_passes(con, ctx, threshold=threshold, rescore=False)
             total, linked, probabilistic = con.execute("""
                 SELECT count(*), count(person_id),

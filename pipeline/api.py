@@ -211,6 +211,7 @@ def run(manifest_path: str | Path, out_dir: str | Path, *, rules_path: str | Pat
         review_db: Path | None = None) -> RunResult:
     """Count the multi-problem families of one delivery into OUT."""
     started = time.perf_counter()
+    manifest_path = config.manifest_file(manifest_path)
     manifest = config.load_manifest(manifest_path)
     rules = config.load_rules(rules_path)
     linkage = config.load_linkage(linkage_path)

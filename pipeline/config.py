@@ -153,6 +153,31 @@ class Manifest(Frozen):
     def resolve(self, relative: str) -> Path:
         return (self.folder / relative).resolve()
 
+    @model_validator(mode="after")
+    def _paths_stay_in_the_delivery(self) -> "Manifest":
+        """delivery.md: paths are relative to the manifest's folder. A path that leaves it
+        (an absolute path, ../, a symbolic link to elsewhere) could read any file of the
+        machine into a run, so it is refused, naming the key."""
+        reg = self.population_register
+        keys = [("register.persons", reg.persons), ("register.residences", reg.residences)]
+        if reg.neighbourhoods:
+            keys.append(("register.neighbourhoods", reg.neighbourhoods))
+        keys += [(f"[[source]] number {i} (agency {s.agency.value}) path", s.path)
+                 for i, s in enumerate(self.source, start=1)]
+        folder = self.folder.resolve()
+        for key, value in keys:
+            try:
+                target = self.resolve(value)
+            except (ValueError, OSError):  # a NUL character, a path the OS cannot hold
+                raise ValueError(f"{key} = {value!r} is not a usable path") from None
+            if Path(value).is_absolute() or folder not in target.parents:
+                raise ValueError(
+                    f"{key} = {value!r} points outside the delivery folder {folder}; paths "
+                    "in the manifest are relative to its folder and stay inside it (no "
+                    "absolute paths, no ../, no links to elsewhere): copy the file into the "
+                    "delivery")
+        return self
+
 
 # Names an analyst gives in the rules file (agencies, categories). They become keys of
 # summary.json ("GELDZORG+MJD"), column names and labels: letters, digits, _ and -, no
@@ -448,8 +473,9 @@ M = TypeVar("M", bound=BaseModel)
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+        # Notepad and Excel save UTF-8 with a byte order mark; TOML itself has none.
+        return tomllib.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist; check the path") from None
     except tomllib.TOMLDecodeError as exc:
@@ -504,8 +530,20 @@ def validate(model: type[M], data: dict[str, Any], path: Path, what: str) -> M:
         raise ConfigError(f"{what} {path} has {len(lines)} problem(s):\n" + "\n".join(lines)) from None
 
 
-def load_manifest(path: str | Path) -> Manifest:
+def manifest_file(path: str | Path) -> Path:
+    """The manifest a user means: the file, or a delivery folder's delivery.toml."""
     path = Path(path)
+    if path.is_dir():
+        if not (path / "delivery.toml").is_file():
+            raise ConfigError(f"The folder {path} has no delivery.toml; give the delivery's "
+                              "manifest (DELIVERY/delivery.toml) or the folder that holds it")
+        return path / "delivery.toml"
+    return path
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """The manifest at `path`; the delivery folder itself stands for its delivery.toml."""
+    path = manifest_file(path)
     data = _read_toml(path, "The delivery manifest")
     data = {**data, "folder": str(path.resolve().parent)}
     return validate(Manifest, data, path, "The delivery manifest")

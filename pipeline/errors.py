@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     OK = 0
     DELIVERY_PROBLEM = 1  # unreadable file, manifest error: nothing written to OUT
     USAGE = 2  # wrong arguments, missing pseudonym key, ...
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it): the run stopped
 
 
 class MpgError(Exception):

@@ -53,7 +53,9 @@ def check_folder(folder: Path, kind: str, *, inputs: Iterable[Path] = ()) -> Pat
             f"{what} {folder} already holds files that this tool did not write "
             f"({_some(entries)}); it replaces only its own earlier results. Give a new or "
             "empty folder, or the folder of an earlier result")
-    foreign = [e for e in entries if e != MARKER and e not in set(marker.get("files", []))]
+    # ".mpg-..." is this tool's own hidden work (a tuning run's private folder)
+    foreign = [e for e in entries if e != MARKER and not e.startswith(".mpg-")
+               and e not in set(marker.get("files", []))]
     if foreign:
         raise UsageError(
             f"{what} {folder} holds files that an earlier result did not have "

@@ -54,6 +54,24 @@ def new_key() -> str:
     return os.urandom(32).hex()
 
 
+def write_new_key(path: Path) -> Path:
+    """A new random key in a new file that only its owner can read, from the first byte; the
+    folders on the way are made (owner-only) when missing. An existing file is never
+    overwritten: it may be the key every earlier quarter was made with."""
+    path = Path(path).expanduser()
+    if path.exists():
+        raise UsageError(f"{path} exists already; a key is never overwritten (it may be the key "
+                         "of every earlier quarter). Choose another file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise UsageError(f"the key file {path} cannot be made: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(new_key() + "\n")
+    return path
+
+
 def pseudonym(key: bytes, kind: str, identifier: str) -> str:
     return hmac.new(key, f"{kind}:{identifier}".encode(), hashlib.sha256).hexdigest()[:24]
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import duckdb
 
 from mpg.pipeline.context import RunContext
 
-StageFunction = Callable[[duckdb.DuckDBPyConnection, RunContext], "dict[str, Any] | None"]
+StageFunction = Callable[[duckdb.DuckDBPyConnection, RunContext], Optional[dict[str, Any]]]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from mpg.pipeline.config import Rules
-from mpg.pipeline.errors import UsageError
 from mpg.pipeline.folders import check_folder, record_written
 from mpg.reports import charts, model, page
 from mpg.reports.labels import Labels

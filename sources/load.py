@@ -104,7 +104,7 @@ def _check_date_format(con: duckdb.DuckDBPyConnection, spec: _Table) -> None:
             '(for example "%d-%m-%Y")') from None
 
 
-def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict:
     """Load the register and every agency source of `ctx.manifest`."""
     manifest = ctx.manifest
     for table in contracts.LOADED:
@@ -139,6 +139,12 @@ def load(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
         _load_file(con, spec, raw,
                    lambda c, s, cols: _load_records(c, s, cols, run.window_start, run.window_end),
                    digest, ctx.rules)
+    # What the bureau must see on the console, not only in run.json.
+    return {"warnings": [
+        f"{file}: {n:,} record ids this agency already delivered in an earlier file (the "
+        "same export delivered twice?); each record is counted once"
+        for file, n in con.execute("""SELECT file, n FROM load_notes WHERE starts_with(note,
+                                      'record ids already delivered') ORDER BY file""").fetchall()]}
 
 
 def _distinct_register_files(tables: list[tuple[str, _Table]]) -> None:

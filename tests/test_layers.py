@@ -14,6 +14,7 @@ PACKAGES = ("pipeline", "sources", "linkage", "rules", "reports", "data_fixtures
 
 BASE = {"mpg", "mpg.pipeline.errors", "mpg.pipeline.config", "mpg.pipeline.contracts",
         "mpg.pipeline.sql", "mpg.pipeline.keys", "mpg.pipeline.context", "mpg.pipeline.stage",
+        "mpg.pipeline.folders",
         "mpg.pipeline.mse"}
 ORCHESTRATION = {"mpg.cli", "mpg.pipeline", "mpg.pipeline.api", "mpg.pipeline.runner",
                  "mpg.pipeline.stages", "mpg.linkage.tune"}

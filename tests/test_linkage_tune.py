@@ -25,7 +25,7 @@ def tuned(tmp_path_factory):
 def test_tune_writes_every_file(tuned):
     result, out = tuned
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["identifying_clerical_review.csv", "m_u_parameters.csv",
+    assert names == [".mpg-folder.json", "identifying_clerical_review.csv", "m_u_parameters.csv",
                      "match_weights.html", "threshold_curve.csv", "threshold_curve.html"]
 
 
