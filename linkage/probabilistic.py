@@ -170,7 +170,8 @@ def train(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: 
           n_records: int, apis: list) -> tuple[dict, Training]:
     """u by random sampling and m by EM when the delivery is large enough; else the priors.
     Returns the model (Splink's settings dict) and how training went. A step that fails
-    leaves the model exactly as it was before the step (it is rebuilt from a snapshot)."""
+    leaves the model exactly as it was before the step (a deep copy of Splink's settings
+    object, trained values and their history included, is put back)."""
     options = settings.training
     linker, db_api = build_linker(con, settings, n_persons)
     apis.append(db_api)
@@ -186,7 +187,9 @@ def train(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: 
                    rule, fix_u_probabilities=True, max_pairs=options.em_max_pairs))
               for rule in options.em_blocking_rules]
     for index, (name, step) in enumerate(steps):
-        before = floored(linker.misc.save_model_to_json())
+        # The whole model as it stands, with the history of values each level was trained
+        # to in earlier sessions (Splink averages them): what a failed step is undone to.
+        before = copy.deepcopy(linker._settings_obj)
         try:
             step(linker)
         except duckdb.InterruptException:
@@ -198,8 +201,7 @@ def train(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: 
                 "parameters than the settings ask for")
             if index:
                 training.em_failed += 1
-            linker, db_api = build_linker(con, settings, n_persons, model=before)
-            apis.append(db_api)
+            linker._settings_obj = before
             continue
         if index:
             training.em_sessions += 1
