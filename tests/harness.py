@@ -38,7 +38,7 @@ def memory_context(tmp_path: Path, *, rules: Rules | None = None,
                    window: tuple[dt.date, dt.date] = WINDOW,
                    pseudonym_key: bytes = b"test-key-not-secret-0001") -> RunContext:
     out = tmp_path / "out"
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     return RunContext.create(manifest(tmp_path, reference_date, window), tmp_path,
                              rules=rules, linkage=linkage, stage_out=out,
                              pseudonym_key=pseudonym_key, review_db=review_db)
