@@ -227,6 +227,7 @@ def test_validate_a_bad_delivery_exits_1(tmp_path: Path):
 
 
 # --------------------------------------------------------------------- demo
+@pytest.mark.slow  # a whole city, its run and its publication with chart images: 10+ s
 def test_demo_builds_and_counts_a_synthetic_city(tmp_path: Path):
     out = tmp_path / "demo"
     code, text = mpg("demo", "--out", out, "--persons", "400", env=NO_KEY)

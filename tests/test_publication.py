@@ -16,7 +16,7 @@ from mpg.pipeline.errors import UsageError
 from mpg.reports import model
 from mpg.reports.disclosure import Status
 from mpg.reports.publish import SHEETS, publish
-from test_reports_disclosure import exact_ranges
+from disclosure_reader import ilp_ranges as exact_ranges
 from test_reports_support import (example_out, household, next_quarter, synthetic_city,
                                   write_out)
 

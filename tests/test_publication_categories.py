@@ -22,7 +22,7 @@ from mpg.reports.disclosure import Status
 from mpg.reports.publish import publish
 from test_publication import (assert_no_small_numbers, embedded_specs, row_for, sheet_rows,
                               small_city_households, workbook_cells)
-from test_reports_disclosure import exact_ranges
+from disclosure_reader import ilp_ranges as exact_ranges
 from test_reports_support import write_out
 from test_rules_registry import rules_file
 

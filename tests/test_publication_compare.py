@@ -13,7 +13,7 @@ from mpg.reports import model
 from mpg.reports.compare import Comparison, compare, flows
 from mpg.reports.disclosure import Status
 from mpg.reports.publish import publish
-from test_reports_disclosure import exact_ranges
+from disclosure_reader import ilp_ranges as exact_ranges
 from test_publication import (assert_no_small_numbers, embedded_specs, row_for, sheet_rows,
                               workbook_cells)
 from test_reports_support import household, write_out
