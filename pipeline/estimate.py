@@ -367,6 +367,7 @@ class Inputs:
     draws: int  # linkage draws made (draw 1..draws in counts)
     drawn_records: int  # records that had candidates to draw from
     linkage_draws_asked: int
+    neighbourhoods: tuple[str, ...] = ()  # the register's codes (to check strata against)
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection) -> Inputs | None:
@@ -379,9 +380,12 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> Inputs | None:
                          "FROM capture_counts ORDER BY ALL").df()
     draw_counts = con.execute("SELECT draw, category, count FROM linkage_draw_counts "
                               "ORDER BY ALL").df()
+    codes = (tuple(c for (c,) in con.execute(
+        "SELECT neighbourhood_code FROM neighbourhoods ORDER BY ALL").fetchall())
+        if sql.table_exists(con, "neighbourhoods") else ())
     return Inputs(tuple(design["lists"]), tuple(design["categories"]), counts, draw_counts,
                   int(design["draws"]), int(design["drawn_records"]),
-                  int(design["linkage_draws_asked"]))
+                  int(design["linkage_draws_asked"]), codes)
 
 
 def _tables(inputs: Inputs, settings: EstimateRules, draws: int
@@ -587,6 +591,13 @@ def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], li
     if settings.linkage_draws and inputs.draws < settings.linkage_draws and inputs.drawn_records:
         notes.append(f"{settings.linkage_draws} linkage draws asked, {inputs.draws} stored in "
                      "the run: the run's draws are used")
+    if isinstance(settings.strata, dict) and inputs.neighbourhoods:
+        known = set(inputs.neighbourhoods)
+        for group, codes in settings.strata.items():
+            unknown = [c for c in codes if c not in known]
+            if unknown:
+                notes.append(f"stratum {group}: neighbourhood code(s) {', '.join(unknown)} "
+                             "are not in the register; check [estimate.strata]")
     tables = _tables(inputs, settings, draws)
     order = strata_order(settings)
     overall = _merge(list(tables[0].values()))

@@ -404,7 +404,8 @@ def _inputs(frames, draws=0, draw_counts=None):
 
     counts = pd.concat(frames, ignore_index=True)
     return estimate.Inputs(LISTS, LISTS, counts, draw_counts if draw_counts is not None
-                           else _draw_counts({0: {"BIB": 1}}), draws, 1 if draws else 0, draws)
+                           else _draw_counts({0: {"BIB": 1}}), draws, 1 if draws else 0, draws,
+                           ("WK01", "WK02", "WK03"))
 
 
 def _scaled(cells: dict[str, int], factor: float) -> dict[tuple[str, ...], int]:
@@ -461,8 +462,9 @@ def test_neighbourhood_groups_and_the_other_neighbourhoods():
     from mpg.pipeline.config import EstimateRules
 
     settings = EstimateRules.model_validate({"bootstrap": 0, "linkage_draws": 0, "strata": {
-        "Noord": [" wk01"], "Zuid": ["WK02"]}})
+        "Noord": [" wk01"], "Zuid": ["WK02", "WK99"]}})
     est, _ = estimate.compute(inputs, settings)
+    assert any("Zuid" in w and "WK99 are not in the register" in w for w in est["warnings"])
     assert est["stratified_by"] == "neighbourhood groups"
     assert set(est["strata"]) == {"Noord", "Zuid", estimate.OTHER_NEIGHBOURHOODS}
     assert len({e["total"] for e in est["strata"].values()}) == 1  # the same table thrice
