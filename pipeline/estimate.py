@@ -578,7 +578,6 @@ def _estimate_draws(tables: dict[int, dict[str, mse.ListTable]], groups, draws: 
     return totals, (replicates if per_draw else []), len(failed), per_draw
 
 
-
 def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], list[str]]:
     """summary.json["estimate"] from the list tables, and the warnings for run.json.
 
@@ -663,8 +662,8 @@ def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], li
         section[f"{key}_without_linkage"] = [_r1(x) for x in without[lv]]
     section["total"] = _r1(total)
     section["unseen"] = _r1(total - overall.observed)
-    section["interval_method"] = _interval_method(base_method, draws, per_draw, inputs, B,
-                                                  one)
+    section["interval_method"] = _interval_method(base_method, draws, per_draw,
+                                                  settings.linkage_draws, B, one)
     linkage["total"] = [_r1(x) for x in _central(draw_totals)] if draws else None
     linkage["draws_without_estimate"] = failures
     section["linkage"] = linkage
@@ -718,7 +717,7 @@ def _stratified(groups, runs, overall: mse.ListTable, settings: EstimateRules
     }
 
 
-def _interval_method(base: str, draws: int, per_draw: int, inputs: Inputs, bootstrap: int,
+def _interval_method(base: str, draws: int, per_draw: int, asked: int, bootstrap: int,
                      one: bool) -> str:
     base = base.replace("ci95/ci80:", "ci95_without_linkage/ci80_without_linkage:", 1)
     if not one:
@@ -727,7 +726,7 @@ def _interval_method(base: str, draws: int, per_draw: int, inputs: Inputs, boots
                 "interval does not add up and is given per stratum only.")
     if not bootstrap:
         return base
-    if draws and inputs.drawn_records:
+    if draws:
         head = (f"ci95/ci80: percentile interval of {draws * per_draw} bootstrap totals pooled "
                 f"over {draws} linkage draws ({per_draw} each; every replicate re-runs the "
                 "model search on the draw's list table), so they include sampling, model "
@@ -735,7 +734,7 @@ def _interval_method(base: str, draws: int, per_draw: int, inputs: Inputs, boots
                 "(linkage can only add uncertainty; the hull takes away the Monte Carlo noise "
                 "between two separate bootstraps). ")
     else:
-        why = ("linkage_draws = 0" if not inputs.linkage_draws_asked
+        why = ("linkage_draws = 0" if not asked
                else "no record had probabilistic candidates to draw")
         head = (f"ci95/ci80: the same as ci*_without_linkage ({why}): sampling and model "
                 "choice. ")
