@@ -542,15 +542,18 @@ def _linkage_counts(inputs: Inputs, draws: int) -> dict[str, Any]:
                             for c in inputs.categories}}
 
 
-def _estimate_draws(tables: dict[int, dict[str, mse.ListTable]], groups, draws: int,
+def _estimate_draws(tables: dict[int, dict[str, mse.ListTable]], groups, runs, draws: int,
                     settings: EstimateRules) -> tuple[np.ndarray, list[np.ndarray], int, int]:
     """Each linkage draw estimated again (its own model search) with a share of the
     bootstrap: (the draws' totals, their replicates, draws without an estimate, replicates
     per draw). Draws whose table (in a stratum) is the same share one estimate and one
     bootstrap of as many replicates as they need together: most draws of a well-linked
-    delivery give one of a few tables."""
+    delivery give one of a few tables. A draw whose table is the run's own takes the run's
+    estimate and slices of its bootstrap (replicates of the very same distribution), so
+    where linkage changes nothing the pooled interval is the one without linkage, not that
+    interval plus the noise of a second bootstrap."""
     B = settings.bootstrap
-    per_draw = max(2, math.ceil(B / draws)) if (B and draws) else 0
+    per_draw = max(2, B // draws) if (B and draws) else 0
     totals = np.zeros(draws)
     replicates = [np.zeros(per_draw) for _ in range(draws)]
     alike: dict[tuple, tuple[mse.ListTable, list[int]]] = {}
@@ -559,19 +562,27 @@ def _estimate_draws(tables: dict[int, dict[str, mse.ListTable]], groups, draws: 
             table = _merge([tables[d][s] for s in group])
             key = (i, tuple(sorted(table.counts.items())))
             alike.setdefault(key, (table, []))[1].append(d - 1)
+    own = {(i, tuple(sorted(t.counts.items()))): run for i, ((_, t), run)
+           in enumerate(zip(groups, runs))}
     failed: set[int] = set()
-    for (i, _), (table, members) in alike.items():
-        try:
-            result = mse.estimate(table, criterion=settings.criterion,
-                                  bootstrap=per_draw * len(members),
-                                  seed=_seed(settings.seed, i, members[0] + 1), levels=LEVELS)
-        except mse.EstimateError:
-            failed.update(members)
-            continue
+    for key, (table, members) in alike.items():
+        i = key[0]
+        run = own.get(key)
+        if run is not None and len(run.bootstrap_totals) >= per_draw * len(members):
+            total, boot = run.total, run.bootstrap_totals
+        else:
+            try:
+                result = mse.estimate(table, criterion=settings.criterion,
+                                      bootstrap=per_draw * len(members),
+                                      seed=_seed(settings.seed, i, members[0] + 1),
+                                      levels=LEVELS)
+            except mse.EstimateError:
+                failed.update(members)
+                continue
+            total, boot = result.total, result.bootstrap_totals
         for n, d in enumerate(members):
-            totals[d] += result.total
-            replicates[d] = replicates[d] + result.bootstrap_totals[n * per_draw:
-                                                                    (n + 1) * per_draw]
+            totals[d] += total
+            replicates[d] = replicates[d] + boot[n * per_draw:(n + 1) * per_draw]
     for d in failed:
         totals[d] = math.inf
         replicates[d] = np.full(per_draw, math.inf)
@@ -631,7 +642,7 @@ def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], li
                           for i, ((_, t), r) in enumerate(zip(groups, runs))], axis=0)
                   if B else np.empty(0))
     total = float(sum(r.total for r in runs))
-    draw_totals, draw_reps, failures, per_draw = _estimate_draws(tables, groups, draws,
+    draw_totals, draw_reps, failures, per_draw = _estimate_draws(tables, groups, runs, draws,
                                                                  settings)
     if failures:
         notes.append(f"{failures} of {draws} linkage draws gave no estimate; they count as "
