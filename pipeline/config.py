@@ -263,6 +263,12 @@ class EstimateRules(Frozen):
     # least this many of its families.
     min_cell: Count = Field(5, ge=1)
 
+    @field_validator("criterion", mode="before")
+    @classmethod
+    def _criterion(cls, v: Any) -> Any:
+        names = {c.lower(): c for c in ESTIMATE_CRITERIA} | {"pvalue": "p-value"}
+        return names.get(v.strip().lower(), v) if isinstance(v, str) else v
+
     @field_validator("lists")
     @classmethod
     def _list_names(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
