@@ -105,7 +105,7 @@ def _run_lists(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
     """Draw 0, the run's own links: capture_patterns, its counts and the category counts."""
     expr, params = lists_sql(rules.estimate_lists)
     strata = strata_mapping(rules.estimate, con.execute(
-        "SELECT DISTINCT household_type, neighbourhood_code FROM households "
+        "SELECT DISTINCT household_type, coalesce(neighbourhood_code, '') FROM households "
         "WHERE is_family ORDER BY ALL").fetchall())
     sql.values_table(con, "_estimate_strata", (("household_type", "VARCHAR"),
                                                ("neighbourhood_code", "VARCHAR"),
@@ -118,7 +118,7 @@ def _run_lists(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
               WHERE is_family) hc
         JOIN households h USING (household_key)
         LEFT JOIN _estimate_strata s ON s.household_type IS NOT DISTINCT FROM h.household_type
-             AND s.neighbourhood_code IS NOT DISTINCT FROM h.neighbourhood_code
+             AND s.neighbourhood_code = coalesce(h.neighbourhood_code, '')
         WHERE len(lists) > 0 ORDER BY household_key""", params)
     con.execute("DROP TABLE _estimate_strata")
     con.execute("""
@@ -376,8 +376,11 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> Inputs | None:
     if not rows:
         return None
     design = json.loads(rows[0][0])
-    counts = con.execute("SELECT draw, household_type, neighbourhood_code, lists, count "
-                         "FROM capture_counts ORDER BY ALL").df()
+    # a household without a neighbourhood code keeps it as "" (pandas turns NULL into NaN,
+    # which is no key: NaN differs from itself)
+    counts = con.execute("SELECT draw, household_type, coalesce(neighbourhood_code, '') AS "
+                         "neighbourhood_code, lists, count FROM capture_counts ORDER BY ALL"
+                         ).df()
     draw_counts = con.execute("SELECT draw, category, count FROM linkage_draw_counts "
                               "ORDER BY ALL").df()
     codes = (tuple(c for (c,) in con.execute(
