@@ -158,6 +158,7 @@ def demo(folder: Path = typer.Option(Path("mpg-demo"), "--out", help="Folder for
     with _guard(AFTER_RUN):
         from mpg.data_fixtures import make_quarters
         from mpg.pipeline import run as run_pipeline
+        from mpg.reports.console import demo_estimate_table
 
         with errors.status(f"Building a synthetic city of {persons:,} persons "
                            f"({quarters} quarter{'s' if quarters > 1 else ''}) ..."):
@@ -170,10 +171,56 @@ def demo(folder: Path = typer.Option(Path("mpg-demo"), "--out", help="Folder for
             _report_run(result)
             console.print(f"True count of the synthetic city: {city.truth['mpg_total']}; "
                           f"counted: {result.summary['mpg_total']}")
+            console.print(demo_estimate_table(result.summary.get("estimate"),
+                                              city.truth["prevalence"]["total"]))
             _publish(out, folder / "publish" / city.truth["run"], lang, tuple(outs))
             if outs:
                 _compare(outs[-1], out, folder / "publish" / city.truth["run"], lang)
             outs.append(out)
+
+
+@app.command()
+def estimate(out: Optional[Path] = typer.Argument(None, help="A run's OUT folder: estimate "
+                                                  "again from its run.duckdb and put the "
+                                                  "result into its summary.json."),
+             table: Optional[Path] = typer.Option(None, "--table", help="A CSV of counts: "
+                                                  "one 0/1 column per list and a count column."),
+             as_json: bool = flag("--json", "Print the estimate as JSON (the keys of "
+                                  "summary.json's estimate)."),
+             criterion: Optional[str] = typer.Option(None, "--criterion", help="Model choice: "
+                                                     "auto, AIC, BIC or p-value (default: the "
+                                                     "rules' [estimate])."),
+             bootstrap: Optional[int] = typer.Option(None, "--bootstrap", help="Bootstrap "
+                                                     "replicates (0: no intervals)."),
+             seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the bootstrap."),
+             rules: Optional[Path] = RULES) -> None:
+    """How many multi-problem families are there really: the multiple-systems estimate of
+    a table of list counts (--table) or of a run's capture lists (OUT)."""
+    with _guard():
+        import json
+
+        from mpg.pipeline import estimate as prevalence
+        from mpg.pipeline.config import load_rules
+        from mpg.pipeline.errors import UsageError
+        from mpg.pipeline.mse import EstimateError
+        from mpg.reports.console import estimate_table
+
+        if (out is None) == (table is None):
+            raise UsageError("give a run's OUT folder or --table COUNTS.csv (one of the two)")
+        options = {"criterion": criterion, "bootstrap": bootstrap, "seed": seed}
+        loaded = load_rules(rules)
+        if table is not None:
+            section = prevalence.estimate_csv(table, loaded.estimate, **options)
+        else:
+            section = prevalence.reestimate(out, loaded, **options)
+        if as_json:
+            typer.echo(json.dumps(section, indent=2, ensure_ascii=False))
+        else:
+            console.print(estimate_table(section))
+        if out is not None and not as_json:
+            console.print(f"The estimate in {out / 'summary.json'} is replaced.")
+        if "error" in section:
+            raise EstimateError(section["error"])
 
 
 def _publish(out: Path, pub: Path, lang: str, previous: tuple[Path, ...]) -> None:

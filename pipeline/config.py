@@ -263,6 +263,81 @@ class Category(Frozen):
         return self.short.text(lang) if self.short else self.name
 
 
+AGENCY_LIST_PREFIX = "agency:"  # an estimate list "agency:MJD": known at that agency
+HOUSEHOLD_TYPE_STRATA = "household_type"
+ESTIMATE_CRITERIA = ("auto", "AIC", "BIC", "p-value")  # those of pipeline/mse.py
+
+
+class EstimateRules(Frozen):
+    """[estimate]: the prevalence estimate (multiple-systems estimation, pipeline/mse.py) on
+    capture lists of the family households; rules/default.toml explains every key."""
+
+    enabled: bool = True
+    # Category names of [[categories]] (the category's condition, before precedence) and/or
+    # "agency:NAME" for an agency of [agencies] (known there: its records count).
+    # None (the key left out): every category, in precedence order.
+    lists: tuple[str, ...] | None = None
+    criterion: Literal["auto", "AIC", "BIC", "p-value"] = "auto"
+    bootstrap: Count = Field(499, ge=0, le=100_000)
+    seed: Count = Field(2004, ge=0)
+    # None; "household_type"; or neighbourhood groups: group name -> neighbourhood codes.
+    strata: Literal["household_type"] | dict[str, tuple[str, ...]] | None = None
+    # Plausible link configurations drawn from the probabilistic pass (0: linkage off).
+    linkage_draws: Count = Field(50, ge=0, le=1000)
+    # A stratum is estimated on its own when each list and each two lists' overlap hold at
+    # least this many of its families.
+    min_cell: Count = Field(5, ge=1)
+
+    @field_validator("criterion", mode="before")
+    @classmethod
+    def _criterion(cls, v: Any) -> Any:
+        names = {c.lower(): c for c in ESTIMATE_CRITERIA} | {"pvalue": "p-value"}
+        return names.get(v.strip().lower(), v) if isinstance(v, str) else v
+
+    @field_validator("lists")
+    @classmethod
+    def _list_names(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is None:
+            return v
+        if len(v) < 2:
+            raise ValueError(f"give at least two lists (found {len(v)}): capture-recapture "
+                             "needs two or more lists to see how many families none shows")
+        doubles = sorted({n for n in v if v.count(n) > 1})
+        if doubles:
+            raise ValueError(f"the list(s) {', '.join(doubles)} appear twice; name each once")
+        return v
+
+    @field_validator("strata", mode="before")
+    @classmethod
+    def _strata(cls, v: Any) -> Any:
+        if isinstance(v, str) and v != HOUSEHOLD_TYPE_STRATA:
+            raise ValueError(f"strata = {v!r} is not known; write strata = "
+                             f"\"{HOUSEHOLD_TYPE_STRATA}\", or a table [estimate.strata] of "
+                             "neighbourhood groups (Noord = [\"WK01\", \"WK02\"]), or leave it out")
+        if isinstance(v, dict):
+            seen: dict[str, str] = {}
+            groups = {}
+            for group, codes in v.items():
+                check_name(group, "stratum")
+                if not isinstance(codes, (list, tuple)) or not codes or not all(
+                        isinstance(c, str) and c.strip() for c in codes):
+                    raise ValueError(f"stratum {group}: give a list of neighbourhood codes, "
+                                     "such as [\"WK01\", \"WK02\"]")
+                # written as standardise writes the register's codes (trimmed, upper case)
+                normalised = tuple(c.strip().upper() for c in codes)
+                for code in normalised:
+                    if code in seen:
+                        raise ValueError(f"neighbourhood {code} is in both stratum "
+                                         f"{seen[code]} and {group}; put it in one")
+                    seen[code] = group
+                groups[group] = normalised
+            if len(groups) < 1:
+                raise ValueError("[estimate.strata] is empty; give neighbourhood groups or "
+                                 "leave it out")
+            return groups
+        return v
+
+
 class Rules(Frozen):
     """The selection rules of definitions.md, as data an analyst can edit."""
 
@@ -275,6 +350,7 @@ class Rules(Frozen):
     # A file with more than this share of its rows rejected stops the run (and validate).
     max_reject_share: float = Field(0.5, ge=0, le=1)
     rounding_base: Count = Field(0, ge=0)  # 0 = no rounding
+    estimate: EstimateRules = Field(default_factory=EstimateRules)
 
     @field_validator("agencies")
     @classmethod
@@ -304,7 +380,20 @@ class Rules(Frozen):
                 raise ValueError(f"category {category.name}: min_agencies is "
                                  f"{category.min_agencies} but only {len(self.agencies)} "
                                  "agencies are listed under [agencies]")
+        allowed = [c.name for c in self.categories] + [AGENCY_LIST_PREFIX + a
+                                                       for a in self.agencies]
+        unknown = [n for n in (self.estimate.lists or ()) if n not in allowed]
+        if unknown:
+            raise ValueError(f"estimate.lists: {', '.join(repr(n) for n in unknown)} is neither "
+                             "a category of [[categories]] nor an agency of [agencies] written "
+                             f"as \"{AGENCY_LIST_PREFIX}NAME\"; the lists you can use are: "
+                             f"{', '.join(allowed)}")
         return self
+
+    @property
+    def estimate_lists(self) -> tuple[str, ...]:
+        """The capture lists of the estimate ([estimate] lists; default every category)."""
+        return self.estimate.lists or tuple(c.name for c in self.categories)
 
     def category(self, name: str) -> Category | None:
         return next((c for c in self.categories if c.name == name), None)

@@ -54,23 +54,25 @@ def _condition(index: int, category: Category, params: dict) -> tuple[str, str]:
                                    else f"least({', '.join(weakest)})")
 
 
-def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    rules = ctx.rules
-    agency_map(con, rules)
-    # The records that can select a household: in the window, identified, linked to a
-    # person who lives in some household on the reference date.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE household_records AS
-        SELECT m.household_key, r.agency AS source, r.record_key, r.match_probability
-        FROM records r JOIN memberships m USING (person_key)
-        WHERE r.in_window AND NOT r.is_anonymous""")
-    con.execute("""
-        CREATE OR REPLACE TABLE household_agencies AS
-        SELECT hr.household_key, a.agency, count(*) AS n_records,
+def household_agencies_sql(records: str, by: tuple[str, ...] = ()) -> str:
+    """Per household (and `by` column, such as a linkage draw) and agency of the
+    multi-agency rule: records in the window and whether the agency counts. `records` is a
+    relation of (by..., household_key, source, record_key, match_probability); the TEMP
+    table agency_map (`agency_map`) must exist. Names here come from code, never a user."""
+    keys = "".join(f"hr.{k}, " for k in by)
+    return f"""
+        SELECT {keys}hr.household_key, a.agency, count(*) AS n_records,
                count(*) >= any_value(a.min_records) AS counts,
                min(hr.match_probability) AS match_probability_min
-        FROM household_records hr JOIN agency_map a USING (source)
-        GROUP BY hr.household_key, a.agency ORDER BY hr.household_key, a.agency""")
+        FROM {records} hr JOIN agency_map a USING (source)
+        GROUP BY {keys}hr.household_key, a.agency ORDER BY {keys}hr.household_key, a.agency"""
+
+
+def categories_sql(rules: Rules, records: str, agencies: str,
+                   by: tuple[str, ...] = ()) -> tuple[str, dict]:
+    """(SQL, parameters) of household_categories (module docstring) from `records` (as for
+    household_agencies_sql) and `agencies` (its result), per household and `by` column.
+    One definition of the categories for the count and for the estimate's linkage draws."""
     params: dict = {}
     per_source, conditions = [], []
     for index, category in enumerate(rules.categories):
@@ -85,26 +87,43 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                           for i, (cond, _) in enumerate(conditions))
     category_case = " ".join(f"WHEN {cond} THEN $name_{i}" for i, (cond, _) in enumerate(conditions))
     weakest_case = " ".join(f"WHEN {cond} THEN {weak}" for cond, weak in conditions)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE household_categories AS
+    keys = "".join(f"{k}, " for k in by)
+    s_keys = "".join(f"s.{k}, " for k in by)
+    return f"""
         WITH signals AS (
-            SELECT household_key{''.join(', ' + p for p in per_source)}
-            FROM household_records GROUP BY household_key),
+            SELECT {keys}household_key{''.join(', ' + p for p in per_source)}
+            FROM {records} GROUP BY {keys}household_key),
         agencies AS (
-            SELECT household_key, count(*) FILTER (counts) AS n_agencies,
+            SELECT {keys}household_key, count(*) FILTER (counts) AS n_agencies,
                    list(agency ORDER BY agency) FILTER (counts) AS agencies,
                    min(match_probability_min) FILTER (counts) AS agencies_probability
-            FROM household_agencies GROUP BY household_key),
+            FROM {agencies} GROUP BY {keys}household_key),
         judged AS (
-            SELECT s.household_key, h.is_family, coalesce(a.n_agencies, 0) AS n_agencies,
+            SELECT {s_keys}s.household_key, h.is_family, coalesce(a.n_agencies, 0) AS n_agencies,
                    coalesce(a.agencies, []::VARCHAR[]) AS agencies,
                    list_filter([{qualifies}], lambda q: q IS NOT NULL) AS qualifies,
                    CASE WHEN h.is_family THEN CASE {category_case} END END AS category,
                    CASE WHEN h.is_family THEN CASE {weakest_case} END END
                        AS match_probability_min
             FROM signals s JOIN households h USING (household_key)
-            LEFT JOIN agencies a USING (household_key))
-        SELECT * FROM judged ORDER BY household_key""", params)
+            LEFT JOIN agencies a USING ({keys}household_key))
+        SELECT * FROM judged ORDER BY {keys}household_key""", params
+
+
+def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    rules = ctx.rules
+    agency_map(con, rules)
+    # The records that can select a household: in the window, identified, linked to a
+    # person who lives in some household on the reference date.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE household_records AS
+        SELECT m.household_key, r.agency AS source, r.record_key, r.match_probability
+        FROM records r JOIN memberships m USING (person_key)
+        WHERE r.in_window AND NOT r.is_anonymous""")
+    con.execute("CREATE OR REPLACE TABLE household_agencies AS "
+                + household_agencies_sql("household_records"))
+    query, params = categories_sql(rules, "household_records", "household_agencies")
+    con.execute("CREATE OR REPLACE TABLE household_categories AS " + query, params)
     con.execute("""
         CREATE OR REPLACE TABLE record_outcomes AS
         SELECT r.record_key, r.agency,

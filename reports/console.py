@@ -62,3 +62,75 @@ def _date(value: Any) -> str:
     if value is None or value != value:  # NaT/NaN from pandas
         return ""
     return str(value)[:10]
+
+
+def _interval(pair: Any) -> str:
+    if not pair or pair[0] is None:
+        return "—"
+    high = "unbounded" if pair[1] is None else f"{pair[1]:,.0f}"
+    return f"{pair[0]:,.0f} – {high}"
+
+
+def estimate_table(section: dict[str, Any], title: str = "How many are there really? "
+                   "(multiple-systems estimate)") -> Table:
+    """The prevalence estimate (summary.json["estimate"], or `mpg estimate --table`)."""
+    table = Table(title=escape(title), show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right", overflow="fold")
+    lists = ", ".join(section.get("lists", []))
+    table.add_row("lists", escape(lists))
+    table.add_row("observed: families on at least one list", f"{section['observed']:,}")
+    if "error" in section:
+        table.add_row("[red]no estimate[/]", escape(section["error"]))
+    else:
+        run = "ci95_without_linkage" in section
+        table.add_row("unseen (estimated)", f"{section['unseen']:,.0f}")
+        table.add_row("[bold]total (estimated)[/]", f"[bold]{section['total']:,.0f}[/]",
+                      end_section=True)
+        what = "sampling, model choice" + (", linkage" if run else "")
+        table.add_row(f"95% interval ({what})", _interval(section.get("ci95")))
+        table.add_row(f"80% interval ({what})", _interval(section.get("ci80")))
+        if run:
+            table.add_row("95% interval without linkage", _interval(
+                section.get("ci95_without_linkage")))
+            table.add_row("80% interval without linkage", _interval(
+                section.get("ci80_without_linkage")))
+        table.add_row("95% profile-likelihood interval (chosen model only)",
+                      _interval(section.get("profile_ci95")))
+        table.add_row("80% profile-likelihood interval (chosen model only)",
+                      _interval(section.get("profile_ci80")))
+        table.add_row("Chao's lower bound", f"{section['chao_lower_bound']:,.0f}",
+                      end_section=True)
+        table.add_row("model", escape(str(section.get("model"))))
+        table.add_row("criterion", escape(str(section.get("criterion"))))
+        shares = section.get("variance_shares")
+        if shares:
+            table.add_row("variance (log scale): sampling / model choice / linkage",
+                          f"{shares['sampling']:.0%} / {shares['model_choice']:.0%} / "
+                          f"{shares['linkage']:.0%}")
+    linkage = section.get("linkage") or {}
+    if linkage.get("mpg_total"):
+        table.add_row(f"MPG count under linkage alone ({linkage['draws']} draws, central "
+                      f"{linkage['level']:.0%})", _interval(linkage["mpg_total"]))
+    notes = list(section.get("warnings", []))
+    if notes:
+        table.caption = escape("Note: " + " | ".join(notes))
+    return table
+
+
+def demo_estimate_table(section: dict[str, Any] | None, true_total: int) -> Table:
+    """Observed, estimated and the synthetic city's true number side by side."""
+    table = Table(title="The estimate against the synthetic city's truth")
+    for column in ("observed", "estimated", "80% interval", "95% interval", "true total"):
+        table.add_column(column, justify="right")
+    if not section or "error" in section:
+        why = (section or {}).get("error", "the estimate is switched off")
+        table.add_row(f"{(section or {}).get('observed', '—')}", escape(f"none: {why}"), "—",
+                      "—", f"{true_total:,}")
+        return table
+    low, high = section["ci95"]
+    inside = low is not None and low <= true_total and (high is None or true_total <= high)
+    table.add_row(f"{section['observed']:,}", f"{section['total']:,.0f}",
+                  _interval(section["ci80"]), _interval(section["ci95"]),
+                  f"{true_total:,} ({'inside' if inside else 'OUTSIDE'} the 95% interval)")
+    return table

@@ -15,6 +15,7 @@ import duckdb
 
 from mpg.pipeline import sql
 from mpg.pipeline.context import RunContext
+from mpg.pipeline.estimate import stored_estimate
 from mpg.pipeline.stage import Stage
 
 NOT_COUNTED = ("anonymous_zorgnetwerk", "unlinked_records", "no_family_household",
@@ -51,7 +52,7 @@ def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
     for role, scope, code, n in con.execute(
             "SELECT role, scope, origin, n FROM profile_origin ORDER BY ALL").fetchall():
         origin[role][scope][code] = n
-    return {
+    out = {
         "run": run.name,
         "reference_date": run.reference_date.isoformat(),
         "window": [run.window_start.isoformat(), run.window_end.isoformat()],
@@ -81,6 +82,12 @@ def summary(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> dict[str, Any]:
         "origin": origin,
         "rules": rules.model_dump(mode="json"),
     }
+    # The prevalence estimate (pipeline/estimate.py), last, so that `mpg estimate OUT` can
+    # replace it leaving the bytes before it as they are; absent when the rules switch it off.
+    estimate = stored_estimate(con)
+    if estimate is not None:
+        out["estimate"] = estimate
+    return out
 
 
 def _neighbourhood_sql(ctx: RunContext) -> tuple[str, dict]:
@@ -137,5 +144,5 @@ FILES = ("summary.json", "neighbourhoods.csv", "households.parquet", "rejects.cs
 STAGE = Stage("publish",
               reads=("counted_households", "households", "household_categories",
                      "record_outcomes", "profile_origin", "neighbourhoods", "rejects",
-                     "ident.records_clean", "ident.links"),
+                     "ident.records_clean", "ident.links", "prevalence_estimate"),
               writes=(), run=publish, files=FILES)

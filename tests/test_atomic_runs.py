@@ -34,7 +34,7 @@ from test_privacy import KEY, build, env, mpg_command
 
 REPO = Path(__file__).resolve().parent.parent
 STAGES = ("load", "standardise", "link", "pseudonymise", "households", "select", "profile",
-          "publish")
+          "estimate", "publish")
 OUT_FILES = {"summary.json", "neighbourhoods.csv", "households.parquet", "rejects.csv",
              "links.parquet", "run.json", "run.duckdb"}
 
