@@ -110,5 +110,5 @@ def test_the_warning_reaches_run_json_and_the_console(delivery, tmp_path, monkey
     assert result.exit_code == 0, result.output
     assert "warning: linkage training: the u estimation by random sampling failed" in result.output
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert run["warnings"] == [w for w in run["warnings"] if "u estimation" in w] != []
+    assert [w for w in run["warnings"] if w.startswith("linkage training: the u estimation")]
     assert probabilistic.TRAINING_FAILURES  # the kinds a step may fail with, named
