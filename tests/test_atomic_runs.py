@@ -32,6 +32,9 @@ import pytest
 
 from test_privacy import KEY, build, env, mpg_command
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parent.parent
 STAGES = ("load", "standardise", "link", "pseudonymise", "households", "select", "profile",
           "estimate", "publish")

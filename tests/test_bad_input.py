@@ -16,6 +16,9 @@ from builder import Delivery
 from conftest import (REPO, accepting_rules, assert_no_identifying_data, assert_summary, expected_summary,
                       read_links, read_rejects, run_delivery, run_pipeline, snapshot)
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 
 def base(d: Delivery):
     """One family with two agencies (not counted): a valid delivery to break."""

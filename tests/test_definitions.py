@@ -20,6 +20,9 @@ from builder import Delivery, bsn_numbers
 from conftest import (REPO, assert_summary, expected_summary, neighbourhood_table,
                       read_links, run_delivery)
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 NEIGHBOURHOOD_COLUMNS = ["neighbourhood_code", "neighbourhood_name", "family_households", "bib",
                          "multi_agency", "zorgnetwerk", "mpg_total",
                          "share_of_family_households", "share_of_mpg"]

@@ -13,6 +13,9 @@ from builder import Delivery
 from conftest import TEST_KEY, run_delivery
 from mpg.pipeline import mse
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 ENV = {"MPG_PSEUDONYM_KEY": TEST_KEY.decode(), "MPG_PSEUDONYM_KEY_FILE": None,
        "COLUMNS": "200"}
 # outputs.md, summary.json -> estimate: the keys `mpg estimate --table --json` shares

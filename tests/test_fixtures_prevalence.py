@@ -158,6 +158,7 @@ def _binomial_ok(hits: int, n: int, p: float, k: float = 4.0) -> bool:
     return abs(hits - n * p) <= k * math.sqrt(n * p * (1 - p)) + 1
 
 
+@pytest.mark.slow  # a city of 150,000 persons
 def test_large_city_follows_the_capture_model(large_city):
     """Per class, the drawn patterns of the latent families are the model's within four
     standard errors; the realised ones (what the oracle sees) are the drawn ones for nearly

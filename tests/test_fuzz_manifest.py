@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from test_fuzz_readers import DERANDOMIZE, small_register, toml_string, validate
 
-FUZZ = settings(max_examples=int(os.environ.get("MPG_FUZZ_EXAMPLES", "25")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("MPG_FUZZ_EXAMPLES", "10")), deadline=None,
                 derandomize=DERANDOMIZE, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 

@@ -15,6 +15,9 @@ from conftest import (TEST_KEY, accepting_rules, read_neighbourhoods, read_rejec
                       run_delivery, run_pipeline)
 from mpg.pipeline.errors import ConfigError, DeliveryError, UsageError
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 ENV = {"MPG_PSEUDONYM_KEY": TEST_KEY.decode(), "COLUMNS": "250"}
 
 

@@ -64,6 +64,7 @@ def em_underflow(monkeypatch):
     return state
 
 
+@pytest.mark.slow  # two trainings of a generated city: 15 s
 def test_a_failed_em_session_leaves_the_model_as_it_was_and_warns(tmp_path, em_underflow):
     rules = list(load_linkage().training.em_blocking_rules)
     failed, metrics = _train(tmp_path / "failed", rules)

@@ -403,6 +403,7 @@ def test_bootstrap_stepwise_eight_lists_runs():
     assert "stepwise search re-run in full" in d["interval_method"]
 
 
+@pytest.mark.slow  # a linear program for every model of every test table
 def test_certificate_agrees_with_lp_on_the_test_tables():
     """The fast existence proof (a positive Newton-corrected fit) never contradicts the LP."""
     for file in ("five_lists_sparse.csv", "four_lists.csv", "three_lists.csv",

@@ -11,6 +11,9 @@ from typer.testing import CliRunner
 from conftest import TEST_KEY, run_pipeline, snapshot
 from mpg.pipeline.errors import UsageError
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 
 def _small(d):
     h = d.family("A1", "WK01", adults=["1970-01-01"], children=["1995-05-05"])

@@ -35,6 +35,9 @@ import pytest
 
 from builder import Delivery
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 KEY = "privacy-test-key-0123456789abcdef"
 REF = dt.date(2003, 9, 1)
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d", "%d.%m.%Y", "%d%m%Y",

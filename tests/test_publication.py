@@ -353,6 +353,7 @@ def test_sheet_names_constant_matches_workbook(city: Path, tmp_path: Path):
 
 
 # --------------------------------------------------------------------------- a real run
+@pytest.mark.e2e  # two full runs of the worked example
 def test_publish_and_compare_a_real_run_of_the_example(tmp_path: Path):
     """The pipeline's own OUT for the worked example (summary.json with origin and rules,
     households.parquet, run.json): published and compared without a small number."""

@@ -26,6 +26,9 @@ from disclosure_reader import ilp_ranges as exact_ranges
 from test_reports_support import write_out
 from test_rules_registry import rules_file
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 SIGNALS = '''
 [[categories]]
 name = "SIGNALS"

@@ -12,6 +12,9 @@ from conftest import TEST_KEY, read_links, run_delivery
 from mpg.linkage.review import import_reviews
 from mpg.pipeline.errors import UsageError
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 
 def _delivery(d):
     h = d.family("A1", "WK01", adults=["1970-01-01", "1969-02-02"], children=["1995-01-01"])

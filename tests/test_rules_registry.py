@@ -10,6 +10,9 @@ from conftest import read_neighbourhoods, run_delivery
 from mpg.pipeline.config import DEFAULT_RULES, load_rules
 from mpg.pipeline.errors import ConfigError
 
+# Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
+pytestmark = pytest.mark.e2e
+
 SIGNALS = '''
 [[categories]]
 name = "SIGNALS"
