@@ -164,8 +164,10 @@ def test_estimate_out_replaces_only_the_estimate_section(run_out, tmp_path):
 def test_estimate_out_with_other_lists_is_refused(run_out, tmp_path):
     from mpg.pipeline.config import DEFAULT_RULES
 
-    text = DEFAULT_RULES.read_text(encoding="utf-8").replace(
-        'lists = ["BIB", "MULTI_AGENCY", "ZORGNETWERK"]', 'lists = ["BIB", "ZORGNETWERK"]')
+    default = DEFAULT_RULES.read_text(encoding="utf-8")
+    assert '# lists = ["BIB", "MULTI_AGENCY", "ZORGNETWERK"]' in default
+    text = default.replace('# lists = ["BIB", "MULTI_AGENCY", "ZORGNETWERK"]',
+                           'lists = ["BIB", "ZORGNETWERK"]')
     rules = tmp_path / "rules.toml"
     rules.write_text(text, encoding="utf-8")
     before = (run_out / "summary.json").read_bytes()
