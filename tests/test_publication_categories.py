@@ -24,20 +24,11 @@ from test_publication import (assert_no_small_numbers, embedded_specs, row_for, 
                               small_city_households, workbook_cells)
 from disclosure_reader import ilp_ranges as exact_ranges
 from test_reports_support import write_out
-from test_rules_registry import rules_file
+from test_rules_registry import SIGNALS, rules_file
 
 # Full runs of the pipeline: end-to-end cases, run by `pytest -m e2e` (CI runs them all).
 pytestmark = pytest.mark.e2e
 
-SIGNALS = '''
-[[categories]]
-name = "SIGNALS"
-sources = ["HUURACHTERSTAND"]
-min_agencies = 1
-label = { nl = "Huurachterstand en bekend bij een instantie", en = "Rent arrears and known at an agency" }
-short = { nl = "Signalen", en = "Signals" }
-description = { nl = "het gezin heeft een huurachterstand en is bekend bij ten minste {min_agencies} instantie", en = "the family is in rent arrears and known at {min_agencies} or more agencies" }
-'''
 SIGNALS_NL = "Huurachterstand en bekend bij een instantie"
 SIGNALS_EN = "Rent arrears and known at an agency"
 # Families with rent arrears and one agency (SIGNALS), and families in none of the files.

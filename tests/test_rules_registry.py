@@ -20,6 +20,7 @@ sources = ["HUURACHTERSTAND"]
 min_agencies = 1
 label = { nl = "Huurachterstand en bekend bij een instantie", en = "Rent arrears and known at an agency" }
 short = { nl = "Signalen", en = "Signals" }
+description = { nl = "het gezin heeft een huurachterstand en is bekend bij ten minste {min_agencies} instantie", en = "the family is in rent arrears and known at {min_agencies} or more agencies" }
 '''
 
 
