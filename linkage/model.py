@@ -48,7 +48,9 @@ def comparison_dicts(settings: LinkageSettings, n_persons: int) -> list[dict[str
             spec = level.model_dump(exclude_none=True)
             if u is not None:
                 spec["u_probability"] = u
-            spec["base_dialect_str"] = BASE_DIALECT
+            if level.sql_condition.strip().upper() != "ELSE":
+                # sqlglot parses conditions only; ELSE is Splink's own keyword
+                spec["base_dialect_str"] = BASE_DIALECT
             levels.append(spec)
         out.append({"output_column_name": comparison.output_column_name,
                     "comparison_description": comparison.comparison_description
