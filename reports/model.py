@@ -588,7 +588,9 @@ def _published(est: dict[str, Any], plan: _Plan, settings: Settings) -> dict[str
     out: dict[str, Any] = {}
     if plan.total:
         out["total"] = _shown(est.get("total"), settings)
-        out["ci"] = (_interval(est.get("ci80"), settings), _interval(est.get("ci95"), settings))
+        for level in ("80", "95"):
+            out[f"ci{level}_low"], out[f"ci{level}_high"] = _interval(est.get(f"ci{level}"),
+                                                                      settings)
     if plan.sensitivity:
         rows = []
         for entry in est.get("sensitivity") or []:
@@ -635,8 +637,9 @@ class _Redo:
             else:
                 out = {"total": _shown(_r1(result.total), settings)}
                 if intervals:
-                    out["ci"] = tuple(_interval([_r1(x) for x in result.ci[lv]], settings)
-                                      for lv in (0.80, 0.95))
+                    for level, lv in (("80", 0.80), ("95", 0.95)):
+                        out[f"ci{level}_low"], out[f"ci{level}_high"] = _interval(
+                            [_r1(x) for x in result.ci[lv]], settings)
             self.cache[key] = out
         return self.cache[key]
 
@@ -657,14 +660,23 @@ class _Redo:
             self.cache[key] = {"sensitivity": tuple(rows)}
         return self.cache[key]
 
-    def figures(self, counts: dict[tuple[int, ...], int], plan: _Plan, intervals: bool
-                ) -> dict[str, Any]:
+    def figures(self, counts: dict[tuple[int, ...], int], plan: _Plan,
+                intervals: Iterable[str] | bool = ()) -> dict[str, Any]:
+        """The figures of `plan`; of the interval limits those named in `intervals`
+        (True: all four)."""
         out: dict[str, Any] = {}
         if plan.total and self.reader.total:
-            out.update(self.total(counts, intervals))
+            limits = self.total(counts, bool(intervals))
+            out["total"] = limits["total"]
+            if intervals is True:
+                intervals = INTERVAL_LIMITS
+            out.update({k: v for k, v in limits.items() if k in (intervals or ())})
         if plan.sensitivity:
             out.update(self.sensitivity(counts))
         return out
+
+
+INTERVAL_LIMITS = ("ci80_low", "ci80_high", "ci95_low", "ci95_high")
 
 
 def _agrees(redone: dict[str, Any], published: dict[str, Any]) -> bool:
@@ -710,12 +722,13 @@ def _audit(pub: PublishedRun, est: dict[str, Any], plan: _Plan, redo: _Redo) -> 
         return True
     truth = {k[1]: full.values[k] for k in capture}
     published = _published(est, plan, settings)
-    if not _agrees(redo.figures(truth, plan, False), published):
+    if not _agrees(redo.figures(truth, plan), published):
         return False  # the figures cannot be redone here: publish none rather than guess
     reader = redo.reader
-    # The intervals count when a reader can redo them: no strata, and the run's linkage
-    # added nothing beyond the rounding (else no table gives them from the bootstrap alone).
-    intervals = None if plan.total and reader.total and reader.bootstrap > 0 else False
+    # An interval limit counts when a reader can redo it: no strata, and the run's linkage
+    # draws did not move it beyond the rounding (else the bootstrap of no table gives it).
+    intervals: tuple[str, ...] | None = (
+        None if plan.total and reader.total and reader.bootstrap > 0 else ())
     estimates, bootstraps = AUDIT_ESTIMATES, AUDIT_BOOTSTRAPS
     near = [k for k in capture if k in component]
     for target in targets:
@@ -727,15 +740,16 @@ def _audit(pub: PublishedRun, est: dict[str, Any], plan: _Plan, redo: _Redo) -> 
             estimates -= 1
             if estimates < 0:
                 return False
-            if not _agrees(redo.figures(counts, plan, False), published):
+            if not _agrees(redo.figures(counts, plan), published):
                 continue
             if intervals is None:
-                intervals = _agrees(redo.figures(truth, plan, True), published)
+                redone = redo.figures(truth, plan, True)
+                intervals = tuple(k for k in INTERVAL_LIMITS if redone.get(k) == published[k])
             if intervals:
                 bootstraps -= 1
                 if bootstraps < 0:
                     return False
-                if not _agrees(redo.figures(counts, plan, True), published):
+                if not _agrees(redo.figures(counts, plan, intervals), published):
                     continue
             break
         else:
