@@ -4,6 +4,12 @@ Writes into PUB: the workbook `mpg_<run>.xlsx`, the self-contained `report.html`
 chart as PNG and SVG under `charts/`. Every number passes disclosure control
 (reports/disclosure.py) once, in `model.protect_run`; the workbook, the report and the
 charts all show those same published values. The exact numbers stay in OUT.
+
+A run with a prevalence estimate (summary.json "estimate") gets the section "How many
+families are there really?" and the sheet "Estimate": its counts (the families on the lists,
+the list table) are cells of that same protection; its estimates are rounded and left out
+where they would give a kept-back count away (`model.estimate_view`). A run without one
+(an earlier version, or the estimate switched off) is published as before.
 """
 from __future__ import annotations
 
