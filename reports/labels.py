@@ -317,8 +317,8 @@ TEXT: dict[str, dict[str, str]] = {
                              "\"<{min_cell}\". De aantallen gezinnen op de lijsten zijn beschermd "
                              "als alle andere aantallen, en een schatting wordt alleen "
                              "gepubliceerd als er geen afgeschermd aantal uit terug te rekenen "
-                             "is. De verhouding niet gezien per getelde gezin is berekend uit de "
-                             "afgeronde cijfers.",
+                             "is. Het aantal op geen enkele lijst en de verhouding per getelde "
+                             "gezin zijn berekend uit het afgeronde totaal en de telling.",
         "est.withheld.unseen": "Het aantal op geen enkele lijst en de verhouding ontbreken: het "
                                "getelde aantal is afgeschermd en zou uit het totaal min het "
                                "aantal niet geziene gezinnen terug te rekenen zijn.",
@@ -631,8 +631,8 @@ TEXT: dict[str, dict[str, str]] = {
                              "{min_cell} is shown as \"<{min_cell}\". The numbers of families on "
                              "the lists are protected like every other count, and an estimate is "
                              "published only when no suppressed count can be worked out from it. "
-                             "The unseen families per family counted are computed from the "
-                             "rounded figures.",
+                             "The number on no list and the ratio per family counted are "
+                             "computed from the rounded total and the count.",
         "est.withheld.unseen": "The number on no list and the ratio are left out: the number "
                                "counted is suppressed and would follow from the total minus the "
                                "number unseen.",

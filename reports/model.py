@@ -812,8 +812,8 @@ def estimate_view(pub: PublishedRun) -> EstimateView | None:
             # (rounded on its own it would narrow the total down).
             # (A rounded total at or below the count: the number unseen is small.)
             view.unseen = _shown(max(view.total - observed, 0.5), settings)
-            if isinstance(view.unseen, int) and observed:
-                view.ratio = round(view.unseen / observed, 1)
+            if observed:
+                view.ratio = round(max(view.total - observed, 0) / observed, 1)
     count = linkage.get("mpg_total")
     if (observed_shown and isinstance(count, list) and len(count) == 2
             and None not in count

@@ -251,7 +251,8 @@ def test_the_section_shows_the_rounded_estimate_and_both_intervals(plain_town, l
     # hidden-to-observed: the number unseen from the published figures, per family counted
     unseen = rounded(want["total"] - est["observed"])
     assert number(row_starting(figures, words["unseen"])[1], lang) == unseen
-    ratio = f"{unseen / est['observed']:.1f}".replace(".", "," if lang == "nl" else ".")
+    ratio = f"{(want['total'] - est['observed']) / est['observed']:.1f}".replace(
+        ".", "," if lang == "nl" else ".")
     assert row_starting(figures, words["ratio"])[1] == ratio
     tables_sens, lists_title = tables[words["sens"]], words["lists"]
     # one row per list left out, plus the estimate with every list
