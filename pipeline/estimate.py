@@ -33,6 +33,14 @@ ident.link_scores, ident.person_keys. Writes, pseudonymised, counts only:
   neighbourhood_code, lists, count: every draw's list table, fine enough to stratify anew;
 - `linkage_draw_counts`: draw, category, count: the count by precedence in every draw;
 - `prevalence_estimate`: one row, the JSON that becomes summary.json["estimate"].
+Beside the keys of `mse.Estimate.to_dict` (and `error` where no estimate exists), the
+section holds `sensitivity`: one entry per list, the estimate with that list left out -- the
+same estimator (the rules' criterion) on the whole-city list table with that list's column
+collapsed (families on none of the remaining lists drop out), without bootstrap, so cheap:
+{left_out, lists (the remaining ones), observed, total, profile_ci95 [low, high], model}, or
+{left_out, lists, observed, error} when the smaller table gives no estimate (with two lists,
+one is left: always an error). A stratified run's entries are not stratified. A total that
+moves a lot when one list is left out rests on that list.
 With [estimate] enabled = false the tables are written empty and summary.json has no
 estimate. `mpg estimate OUT` (`reestimate`) repeats the estimate from these tables alone.
 """
@@ -637,7 +645,8 @@ def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], li
                          "the count stands")
         return ({"error": reason, **section, "lists": list(inputs.lists),
                  "table": overall.rows(), "warnings": notes, "linkage": linkage,
-                 "strata": None}, run_notes + notes)
+                 "strata": None, "sensitivity": sensitivity(overall, settings)},
+                run_notes + notes)
 
     B = settings.bootstrap
     run_reps = np.sum([r.bootstrap_totals for r in runs], axis=0) if B else np.empty(0)
@@ -686,12 +695,46 @@ def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], li
     section["warnings"] = list(section.get("warnings", [])) + notes
     section["lists"] = list(inputs.lists)
     section["table"] = overall.rows()
+    section["sensitivity"] = sensitivity(overall, settings)
     section.setdefault("strata", None)
     section["stratified_by"] = (None if settings.strata is None
                                 else settings.strata if isinstance(settings.strata, str)
                                 else "neighbourhood groups")
     run_notes += [f"estimate: {n}" for n in plan_notes]
     return section, run_notes
+
+
+def collapse(table: mse.ListTable, index: int) -> mse.ListTable:
+    """`table` without its list number `index`: patterns that differ only there are added
+    up, and families on none of the remaining lists drop out."""
+    counts: dict[tuple[int, ...], int] = {}
+    for pattern, n in table.counts.items():
+        rest = pattern[:index] + pattern[index + 1:]
+        if any(rest):
+            counts[rest] = counts.get(rest, 0) + n
+    return mse.ListTable(table.lists[:index] + table.lists[index + 1:], counts)
+
+
+def sensitivity(table: mse.ListTable, settings: EstimateRules) -> list[dict[str, Any]]:
+    """summary.json["estimate"]["sensitivity"]: the estimate with each list left out in turn
+    (module docstring); the point estimate and its profile-likelihood 95% interval only, no
+    bootstrap."""
+    out = []
+    for i, name in enumerate(table.lists):
+        smaller = collapse(table, i)
+        entry: dict[str, Any] = {"left_out": name, "lists": list(smaller.lists),
+                                 "observed": smaller.observed}
+        try:
+            result = mse.estimate(smaller, criterion=settings.criterion, bootstrap=0,
+                                  levels=(0.95,))
+        except mse.EstimateError as exc:
+            entry["error"] = str(exc)
+        else:
+            entry.update(total=_r1(result.total),
+                         profile_ci95=[_r1(x) for x in result.profile_ci[0.95]],
+                         model=result.model)
+        out.append(entry)
+    return out
 
 
 def _stratified(groups, runs, overall: mse.ListTable, settings: EstimateRules

@@ -280,3 +280,57 @@ def grouped_chart(records: list[dict[str, Any]], groups: list[str], series: list
                  alt.Tooltip("text:N", title=lab("households"))],
     ).properties(width=WIDTH - 100, height=240)
     return _finish(chart, title, lab("report.suppressed_not_drawn", min_cell=min_cell))
+
+
+def estimate_chart(view: Any, lab: Labels) -> dict[str, Any] | None:
+    """Counted against estimated (model.EstimateView, published values only): a bar each,
+    the estimate's 80% interval as a thick line and its 95% interval as a thin one, the
+    count's range under record linkage alone as a thin line on its bar. A value kept back
+    ("<5", "x") or not published is not drawn, nor is an interval without an upper limit."""
+    if view is None or view.error is not None or _int(view.total) is None:
+        return None  # no estimate to set against the count
+    counted, estimated = lab("est.chart_counted"), lab("est.chart_estimated")
+    records = []
+    observed = _int(view.observed)
+    if observed is not None:
+        low, high = view.linkage_count or (None, None)
+        records.append({"label": counted, "value": observed, "text": lab.number(observed),
+                        "lo80": None, "hi80": None, "lo95": _int(low), "hi95": _int(high)})
+    total = _int(view.total)
+    if total is not None:
+        records.append({"label": estimated, "value": total, "text": lab.number(total),
+                        "lo80": _int(view.ci80[0]), "hi80": _int(view.ci80[1]),
+                        "lo95": _int(view.ci95[0]), "hi95": _int(view.ci95[1])})
+    if not records:
+        return None
+    for record in records:
+        for level in ("80", "95"):
+            lo, hi = record[f"lo{level}"], record[f"hi{level}"]
+            record[f"interval{level}"] = (f"{lab.number(lo)}\u2013{lab.number(hi)}"
+                                          if lo is not None and hi is not None else "")
+            if lo is None or hi is None:
+                record[f"lo{level}"] = record[f"hi{level}"] = None
+    data = pd.DataFrame(records)
+    order = [r["label"] for r in records]
+    colours = {counted: "#9aa9b8", estimated: SERIES[0]}
+    tooltip = [alt.Tooltip("label:N", title=lab("est.figure")),
+               alt.Tooltip("text:N", title=lab("est.chart_value")),
+               alt.Tooltip("interval80:N", title=lab("est.chart_interval80")),
+               alt.Tooltip("interval95:N", title=lab("est.chart_interval95"))]
+    base = alt.Chart(data)
+    y = alt.Y("label:N", sort=order, title=None)
+    bars = base.mark_bar(height=34).encode(
+        y=y, x=alt.X("value:Q", title=lab("households"),
+                     axis=alt.Axis(format=",d", tickMinStep=1)),
+        color=alt.Color("label:N", legend=None, sort=order,
+                        scale=alt.Scale(domain=order, range=[colours[k] for k in order])),
+        tooltip=tooltip)
+    layers = [bars]
+    for level, width in (("95", 2), ("80", 7)):
+        layers.append(base.transform_filter(f"isValid(datum.lo{level})").mark_rule(
+            color="#1d2733", strokeWidth=width).encode(
+            y=y, x=f"lo{level}:Q", x2=f"hi{level}:Q", tooltip=tooltip))
+    layers.append(base.mark_text(align="left", dx=6, dy=-26, fontSize=12).encode(
+        y=y, x="value:Q", text="text:N"))
+    chart = alt.layer(*layers).properties(width=WIDTH - 160, height=70 * len(order))
+    return _finish(chart, lab("est.chart"), lab("est.chart_subtitle"))

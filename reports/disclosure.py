@@ -19,6 +19,11 @@ The rules (rules/default.toml, `min_cell`, `rounding_base`):
 - zeros are shown; other counts may be rounded to `rounding_base`.
 
 Shares and ratios are shown only when every count they are computed from is shown.
+
+Estimates (the prevalence estimate and its interval limits) are model outcomes, not counts:
+`round_estimate` publishes them coarsely, and `alternatives` lists what a reader cannot rule
+out of the kept-back cells, so that the publication can check that a published estimate does
+not single out a kept-back count (reports/model.py, `estimate_view`).
 """
 from __future__ import annotations
 
@@ -417,3 +422,109 @@ def share(numerator: int | str, denominator: int | str) -> float | None:
     if isinstance(numerator, str) or isinstance(denominator, str) or not denominator:
         return None
     return numerator / denominator
+
+
+# --------------------------------------------------------------------------- estimates
+ESTIMATE_STEP_SMALL = 5  # estimates below 100 are published to multiples of 5 ...
+ESTIMATE_STEP = 10  # ... and from 100 on to multiples of 10
+ESTIMATE_STEP_LIMIT = 100
+
+
+def estimate_step(x: float, rounding_base: int = 0) -> int:
+    """The multiple an estimate of size `x` is published to: 5 below 100, 10 from 100, never
+    finer than the rules' rounding_base for counts."""
+    step = ESTIMATE_STEP_SMALL if x < ESTIMATE_STEP_LIMIT else ESTIMATE_STEP
+    return max(step, int(rounding_base or 0))
+
+
+def round_estimate(x: float | None, min_cell: int, rounding_base: int = 0,
+                   direction: str = "nearest") -> int | str | None:
+    """An estimate or an interval limit as published.
+
+    None (no limit, not computed) stays None; below min_cell it is "<min_cell", as a small
+    count would be (0 stays 0); otherwise it is rounded to `estimate_step`: to the nearest
+    multiple (half up), or for the limits of an interval outward ("down" for the lower,
+    "up" for the upper), so that the published interval contains the computed one. A
+    rounded value is never below min_cell.
+    """
+    if direction not in ("nearest", "down", "up"):
+        raise ValueError(f"direction {direction!r}")
+    if x is None or not math.isfinite(x):
+        return None
+    if x <= 0:
+        return 0
+    if x < min_cell:
+        return small_label(min_cell)
+    step = estimate_step(x, rounding_base)
+    if direction == "nearest":
+        rounded = int(math.floor(x / step + 0.5)) * step
+    elif direction == "down":
+        rounded = int(math.floor(x / step + 1e-9)) * step
+    else:
+        rounded = int(math.ceil(x / step - 1e-9)) * step
+    return max(rounded, math.ceil(min_cell / step) * step)
+
+
+def alternatives(values: Mapping[Key, int], relations: Sequence[Relation],
+                 status: Mapping[Key, Status], min_cell: int, target: Key,
+                 near: Collection[Key], *, hidden: Collection[Key] = (), max_values: int = 8):
+    """What a reader cannot rule out: assignments {cell: value} of every kept-back and hidden
+    cell that agree with the shown cells, the reader's bounds (as `exact_recoverable`) and
+    the relations, with `target` at another value than its true one.
+
+    One assignment for each other value of the target (nearest first, at most `max_values`
+    of them): the one closest to the true values of the cells `near` (least sum of absolute
+    differences). A value that no assignment allows is skipped; nothing is yielded when the
+    target is pinned."""
+    try:
+        from scipy.optimize import Bounds, LinearConstraint, milp
+    except ImportError as exc:  # pragma: no cover - scipy is a dependency
+        raise RuntimeError("the disclosure audit needs scipy (pip install scipy)") from exc
+    hidden = frozenset(hidden)
+    unknown = [k for k in values if status.get(k, Status.SHOWN) is not Status.SHOWN
+               or k in hidden]
+    if target not in unknown:
+        return
+    index = {k: i for i, k in enumerate(unknown)}
+    near = [k for k in dict.fromkeys(near) if k in index]
+    n, m = len(unknown), len(near)
+    cap = 2 * sum(int(v) for v in values.values()) + min_cell + 1
+    lo, hi = _reader_bounds(values, status, min_cell, hidden)
+    lower = np.array([lo[k] for k in unknown] + [0.0] * m, dtype=float)
+    upper = np.array([min(hi[k], cap) for k in unknown] + [float(cap)] * m, dtype=float)
+    rows, low_rhs, high_rhs = [], [], []
+    for rel in relations:
+        row = np.zeros(n + m)
+        const = 0
+        for k, w in rel.terms:
+            if k in index:
+                row[index[k]] += w
+            else:
+                const += w * values[k]
+        if row.any():
+            rows.append(row)
+            low_rhs.append(-const)
+            high_rhs.append(-const)
+    for j, k in enumerate(near):  # d_j >= |x_k - its true value|; the sum of d_j is minimised
+        for sign in (1.0, -1.0):
+            row = np.zeros(n + m)
+            row[index[k]], row[n + j] = sign, -1.0
+            rows.append(row)
+            low_rhs.append(-np.inf)
+            high_rhs.append(sign * values[k])
+    constraints = [LinearConstraint(np.array(rows), low_rhs, high_rhs)] if rows else []
+    cost = np.concatenate([np.zeros(n), np.ones(m)])
+    i = index[target]
+    truth = int(values[target])
+    options: list[int] = []
+    step = 1
+    while len(options) < max_values and (truth - step >= lower[i] or truth + step <= upper[i]):
+        options += [v for v in (truth - step, truth + step) if lower[i] <= v <= upper[i]]
+        step += 1
+    for v in options[:max_values]:
+        bounds_lo, bounds_hi = lower.copy(), upper.copy()
+        bounds_lo[i] = bounds_hi[i] = v
+        res = milp(cost, constraints=constraints, integrality=np.ones(n + m),
+                   bounds=Bounds(bounds_lo, bounds_hi))
+        if res.status == 0 and res.x is not None:
+            yield {k: int(round(res.x[index[k]])) for k in unknown}

@@ -205,6 +205,147 @@ TEXT: dict[str, dict[str, str]] = {
         "cmp.change_note": "Verschillen worden alleen getoond als beide aantallen getoond "
                            "worden.",
         "cmp.flow": "Stroom",
+        # the prevalence estimate (summary.json "estimate")
+        "sec.estimate": "Hoeveel gezinnen zijn er werkelijk?",
+        "est.intro": "De telling ziet alleen gezinnen die op ten minste één lijst staan. Uit "
+                     "hoe de lijsten elkaar overlappen, schat een vangst-hervangstmethode "
+                     "(multiple-systems estimation) hoeveel gezinnen op geen enkele lijst "
+                     "staan. Dat is een schatting met een ruime marge, geen telling.",
+        "est.observed": "Gezinnen op ten minste één lijst (geteld)",
+        "est.observed_card": "Gezinnen op ten minste één lijst",
+        "est.total": "Geschat totaal",
+        "est.unseen": "Geschat op geen enkele lijst",
+        "est.ratio": "Niet geziene gezinnen per getelde gezin",
+        "est.linkage": "Geteld: marge door het koppelen alleen (95% van de trekkingen)",
+        "est.card_interval": "80%: {ci80} · 95%: {ci95}",
+        "est.card_linkage": "Marge door het koppelen: {interval}",
+        "est.no_upper": "geen bovengrens",
+        "est.figures_title": "De schatting",
+        "est.figure": "Cijfer",
+        "est.value": "Aantal",
+        "est.ci80_low": "80%-interval van",
+        "est.ci80_high": "80%-interval tot",
+        "est.ci95_low": "95%-interval van",
+        "est.ci95_high": "95%-interval tot",
+        "est.figures_note": "Geschatte aantallen en intervalgrenzen zijn afgerond; zie "
+                            "\"Afronding en bescherming\".",
+        "est.sens_title": "De schatting met één lijst weggelaten",
+        "est.left_out": "Weggelaten lijst",
+        "est.sens_total": "Geschat totaal",
+        "est.sens_low": "95%-interval van (model alleen)",
+        "est.sens_high": "95%-interval tot (model alleen)",
+        "est.sens_change": "Verschil met de schatting",
+        "est.sens_remark": "Opmerking",
+        "est.sens_all": "Alle lijsten (de schatting)",
+        "est.sens_note": "Elke rij is dezelfde schatting op de tabel zonder die lijst. Het "
+                         "interval hoort hier bij het gekozen model alleen (profile likelihood) "
+                         "en is daardoor smaller dan het 95%-interval van de schatting zelf, dat "
+                         "ook de keuze van het model en het koppelen meeneemt. Verandert de "
+                         "schatting sterk als een lijst wegvalt, dan rust ze vooral op die lijst.",
+        "est.sens_reason.no_overlap": "Geen schatting: geen gezin staat op beide andere lijsten",
+        "est.sens_reason.one_list": "Geen schatting: alleen op één andere lijst staan gezinnen",
+        "est.sens_reason.too_few_lists": "Geen schatting: er blijft maar één lijst over",
+        "est.sens_reason.no_model": "Geen schatting: de andere lijsten overlappen te weinig",
+        "est.sens_reason.nobody": "Geen schatting: op de andere lijsten staat niemand",
+        "est.sens_reason.other": "Geen schatting mogelijk",
+        "est.lists_title": "Gezinnen per combinatie van lijsten",
+        "est.lists_col": "Lijsten",
+        "est.only": "Alleen {name}",
+        "est.lists_total": "Op ten minste één lijst",
+        "est.lists_note": "Elk gezin staat in precies één rij: op de lijsten die de rij noemt en "
+                          "op geen andere. Uit deze overlap volgt de schatting.",
+        "est.lists_note_zero": "Combinaties die niet genoemd worden, komen niet voor.",
+        "est.agency_list": "{agency} (instantie)",
+        "est.chart": "Geteld en geschat",
+        "est.chart_subtitle": "Dikke lijn: 80%-interval, dunne lijn: 95%-interval. Bij de "
+                              "getelde gezinnen: de marge door het koppelen alleen.",
+        "est.chart_counted": "Geteld (op ten minste één lijst)",
+        "est.chart_estimated": "Geschat totaal",
+        "est.chart_value": "Aantal",
+        "est.chart_interval80": "80%-interval",
+        "est.chart_interval95": "95%-interval",
+        "est.intervals": "Intervallen",
+        "est.intervals.all": "Het 80%- en het 95%-interval omvatten de onzekerheid door toeval, "
+                             "door de keuze van het model en door het koppelen van de bestanden "
+                             "samen: als de aannames hieronder kloppen, ligt het werkelijke "
+                             "aantal met 95% zekerheid binnen het 95%-interval.",
+        "est.intervals.no_linkage_off": "Het 80%- en het 95%-interval omvatten de onzekerheid "
+                                        "door toeval en door de keuze van het model. Onzekerheid "
+                                        "door het koppelen zit er niet in: die is in de regels "
+                                        "uitgezet.",
+        "est.intervals.no_linkage_certain": "Het 80%- en het 95%-interval omvatten de "
+                                            "onzekerheid door toeval en door de keuze van het "
+                                            "model; het koppelen voegt niets toe, want elke "
+                                            "koppeling in deze telling was zeker.",
+        "est.intervals.none": "Er zijn geen intervallen berekend (bootstrap = 0 in de regels); "
+                              "zonder interval is de schatting niet te beoordelen.",
+        "est.intervals.strata": "De schatting is per {strata} gemaakt en opgeteld.",
+        "est.stratum.household_type": "type huishouden",
+        "est.stratum.neighbourhoods": "groep van wijken",
+        "est.city": "de hele stad",
+        "est.assumptions": "Wat de schatting aanneemt, en wanneer u haar niet moet vertrouwen",
+        "est.assumptions_text": "De schatting neemt aan dat de groep gezinnen gedurende de "
+                                "registratieperiode dezelfde blijft (er komen of gaan geen grote "
+                                "aantallen gezinnen bij of af); dat op de ene lijst staan een "
+                                "gezin niet meer of minder kans geeft om op een andere lijst te "
+                                "staan, behalve via de samenhang tussen lijsten die het model "
+                                "meeneemt; en dat binnen een groep (hier: {stratum}) elk gezin "
+                                "ongeveer dezelfde kans heeft om op elke lijst te staan. Gezinnen "
+                                "die alle hulp mijden, voldoen niet aan die laatste aanname; de "
+                                "schatting is dan nog te laag. Vertrouw het getal niet als het "
+                                "interval erg breed is, als de schatting met waarschuwingen kwam, "
+                                "als het weglaten van één lijst de schatting sterk verandert, of "
+                                "als lijsten elkaar nauwelijks overlappen: zonder overlap is er "
+                                "geen schatting.",
+        "est.this_run": "In deze telling",
+        "est.flags": "{flags}.",
+        "est.flags_none": "Geen van deze signalen doet zich voor; de aannames blijven gelden.",
+        "est.flag.wide": "het 95%-interval is erg breed (de bovengrens is meer dan twee keer de "
+                         "ondergrens)",
+        "est.flag.unbounded": "het 95%-interval heeft geen bovengrens",
+        "est.flag.warnings": "de rekenmethode gaf waarschuwingen (het onderzoeksbureau heeft ze)",
+        "est.flag.sensitive": "zonder {lists} verandert de schatting met meer dan een kwart",
+        "est.flag.no_estimate_without": "zonder {lists} is er geen schatting",
+        "est.flag.no_overlap": "{pairs}: geen enkel gezin gemeen",
+        "est.pair": "{a} en {b}",
+        "est.rounding": "Afronding en bescherming",
+        "est.rounding_text": "Geschatte aantallen en intervalgrenzen zijn uitkomsten van een "
+                             "model, geen tellingen: ze zijn afgerond op veelvouden van {small} "
+                             "onder de 100 en van {large} vanaf 100, de grenzen van een interval "
+                             "naar buiten (zodat het gepubliceerde interval het berekende "
+                             "omvat). Een schatting onder de {min_cell} staat er als "
+                             "\"<{min_cell}\". De aantallen gezinnen op de lijsten zijn beschermd "
+                             "als alle andere aantallen, en een schatting wordt alleen "
+                             "gepubliceerd als er geen afgeschermd aantal uit terug te rekenen "
+                             "is. Het aantal op geen enkele lijst en de verhouding per getelde "
+                             "gezin zijn berekend uit het afgeronde totaal en de telling.",
+        "est.withheld.unseen": "Het aantal op geen enkele lijst en de verhouding ontbreken: het "
+                               "getelde aantal is afgeschermd en zou uit het totaal min het "
+                               "aantal niet geziene gezinnen terug te rekenen zijn.",
+        "est.withheld.sensitivity": "De schattingen met één lijst weggelaten worden niet "
+                                    "gepubliceerd: met de kleine aantallen in de tabel van "
+                                    "lijsten zou een afgeschermd aantal eruit terug te rekenen "
+                                    "zijn.",
+        "est.withheld.estimate": "De schatting zelf wordt niet gepubliceerd: met de kleine "
+                                 "aantallen in de tabel van lijsten zou een afgeschermd aantal "
+                                 "eruit terug te rekenen zijn. Het onderzoeksbureau heeft de "
+                                 "uitkomst.",
+        "est.withheld.old_run": "Deze telling bevat nog geen schattingen met één lijst "
+                                "weggelaten (gemaakt met een eerdere versie; `mpg estimate` "
+                                "voegt ze toe).",
+        "est.error": "Voor deze telling kon geen schatting worden gemaakt: {reason}. Het "
+                     "getelde aantal blijft staan, en het blijft een ondergrens.",
+        "est.reason.no_overlap": "geen enkel gezin staat op meer dan één lijst, en zonder "
+                                 "overlap tussen de lijsten valt er niets te zeggen over de "
+                                 "gezinnen die op geen enkele lijst staan",
+        "est.reason.one_list": "alleen op één lijst staan gezinnen, en een schatting heeft "
+                               "gezinnen op ten minste twee lijsten nodig",
+        "est.reason.too_few_lists": "de regels noemen minder dan twee lijsten, en een schatting "
+                                    "heeft er ten minste twee nodig",
+        "est.reason.no_model": "de lijsten overlappen te weinig: geen enkel model geeft een "
+                               "eindige schatting",
+        "est.reason.nobody": "er staat geen enkel gezin op de lijsten",
+        "est.reason.other": "de rekenmethode vond voor deze tabel geen schatting",
     },
     "en": {
         "title": "Multi-problem families",
@@ -380,6 +521,141 @@ TEXT: dict[str, dict[str, str]] = {
         "cmp.categories_chart": "By category: previous and this count",
         "cmp.change_note": "A change is shown only when both counts are shown.",
         "cmp.flow": "Flow",
+        "sec.estimate": "How many families are there really?",
+        "est.intro": "The count only sees families that are on at least one list. From how the "
+                     "lists overlap, a capture-recapture method (multiple-systems estimation) "
+                     "estimates how many families are on none of them. That is an estimate "
+                     "with a wide margin, not a count.",
+        "est.observed": "Families on at least one list (counted)",
+        "est.observed_card": "Families on at least one list",
+        "est.total": "Estimated total",
+        "est.unseen": "Estimated on no list",
+        "est.ratio": "Unseen families per family counted",
+        "est.linkage": "Counted: range from record linkage alone (95% of the draws)",
+        "est.card_interval": "80%: {ci80} · 95%: {ci95}",
+        "est.card_linkage": "Range from linkage: {interval}",
+        "est.no_upper": "no upper limit",
+        "est.figures_title": "The estimate",
+        "est.figure": "Figure",
+        "est.value": "Number",
+        "est.ci80_low": "80% interval from",
+        "est.ci80_high": "80% interval to",
+        "est.ci95_low": "95% interval from",
+        "est.ci95_high": "95% interval to",
+        "est.figures_note": "Estimated numbers and interval limits are rounded; see "
+                            "\"Rounding and protection\".",
+        "est.sens_title": "The estimate with one list left out",
+        "est.left_out": "List left out",
+        "est.sens_total": "Estimated total",
+        "est.sens_low": "95% interval from (model alone)",
+        "est.sens_high": "95% interval to (model alone)",
+        "est.sens_change": "Change against the estimate",
+        "est.sens_remark": "Remark",
+        "est.sens_all": "All lists (the estimate)",
+        "est.sens_note": "Each row is the same estimate on the table without that list. The "
+                         "interval here belongs to the chosen model alone (profile likelihood) "
+                         "and is therefore narrower than the 95% interval of the estimate "
+                         "itself, which also takes in the choice of model and record linkage. "
+                         "When the estimate changes a lot without a list, it rests mostly on "
+                         "that list.",
+        "est.sens_reason.no_overlap": "No estimate: no family is on both other lists",
+        "est.sens_reason.one_list": "No estimate: only one other list has families on it",
+        "est.sens_reason.too_few_lists": "No estimate: only one list is left",
+        "est.sens_reason.no_model": "No estimate: the other lists overlap too little",
+        "est.sens_reason.nobody": "No estimate: nobody is on the other lists",
+        "est.sens_reason.other": "No estimate possible",
+        "est.lists_title": "Families by combination of lists",
+        "est.lists_col": "Lists",
+        "est.only": "{name} only",
+        "est.lists_total": "On at least one list",
+        "est.lists_note": "Each family is in exactly one row: on the lists the row names and on "
+                          "no other. The estimate follows from this overlap.",
+        "est.lists_note_zero": "Combinations not listed do not occur.",
+        "est.agency_list": "{agency} (agency)",
+        "est.chart": "Counted and estimated",
+        "est.chart_subtitle": "Thick line: 80% interval, thin line: 95% interval. For the "
+                              "families counted: the range from record linkage alone.",
+        "est.chart_counted": "Counted (on at least one list)",
+        "est.chart_estimated": "Estimated total",
+        "est.chart_value": "Number",
+        "est.chart_interval80": "80% interval",
+        "est.chart_interval95": "95% interval",
+        "est.intervals": "Intervals",
+        "est.intervals.all": "The 80% and 95% intervals take in the uncertainty from chance, "
+                             "from the choice of model and from record linkage together: if "
+                             "the assumptions below hold, the true number lies within the 95% "
+                             "interval with 95% confidence.",
+        "est.intervals.no_linkage_off": "The 80% and 95% intervals take in the uncertainty from "
+                                        "chance and from the choice of model. Uncertainty from "
+                                        "record linkage is not in them: the rules switch it "
+                                        "off.",
+        "est.intervals.no_linkage_certain": "The 80% and 95% intervals take in the uncertainty "
+                                            "from chance and from the choice of model; record "
+                                            "linkage adds none, because every link in this "
+                                            "count was certain.",
+        "est.intervals.none": "No intervals were computed (bootstrap = 0 in the rules); without "
+                              "an interval the estimate cannot be judged.",
+        "est.intervals.strata": "The estimate was made per {strata} and added up.",
+        "est.stratum.household_type": "household type",
+        "est.stratum.neighbourhoods": "group of neighbourhoods",
+        "est.city": "the whole city",
+        "est.assumptions": "What the estimate assumes, and when not to trust it",
+        "est.assumptions_text": "The estimate assumes that the group of families stays the same "
+                                "over the registration period (no families arriving or leaving "
+                                "in numbers); that being on one list does not make a family more "
+                                "or less likely to be on another, beyond the links between lists "
+                                "that the model allows for; and that within a group (here: "
+                                "{stratum}) every family has about the same chance of being on "
+                                "each list. Families who avoid all help break that last "
+                                "assumption, and the estimate is then still too low. Do not rely "
+                                "on the number when the interval is very wide, when the estimate "
+                                "came with warnings, when leaving out one list changes it a lot, "
+                                "or when the lists hardly overlap: without overlap there is no "
+                                "estimate.",
+        "est.this_run": "In this count",
+        "est.flags": "{flags}.",
+        "est.flags_none": "None of these signs shows; the assumptions still apply.",
+        "est.flag.wide": "the 95% interval is very wide (its upper limit is more than twice its "
+                         "lower limit)",
+        "est.flag.unbounded": "the 95% interval has no upper limit",
+        "est.flag.warnings": "the method gave warnings (the research bureau has them)",
+        "est.flag.sensitive": "without {lists} the estimate changes by more than a quarter",
+        "est.flag.no_estimate_without": "without {lists} there is no estimate",
+        "est.flag.no_overlap": "{pairs}: no family in common",
+        "est.pair": "{a} and {b}",
+        "est.rounding": "Rounding and protection",
+        "est.rounding_text": "Estimated numbers and interval limits are outcomes of a model, not "
+                             "counts: they are rounded to multiples of {small} below 100 and of "
+                             "{large} from 100, the limits of an interval outward (so the "
+                             "published interval contains the computed one). An estimate below "
+                             "{min_cell} is shown as \"<{min_cell}\". The numbers of families on "
+                             "the lists are protected like every other count, and an estimate is "
+                             "published only when no suppressed count can be worked out from it. "
+                             "The number on no list and the ratio per family counted are "
+                             "computed from the rounded total and the count.",
+        "est.withheld.unseen": "The number on no list and the ratio are left out: the number "
+                               "counted is suppressed and would follow from the total minus the "
+                               "number unseen.",
+        "est.withheld.sensitivity": "The estimates with one list left out are not published: "
+                                    "with the small numbers in the table of lists, a suppressed "
+                                    "count could be worked out from them.",
+        "est.withheld.estimate": "The estimate itself is not published: with the small numbers "
+                                 "in the table of lists, a suppressed count could be worked out "
+                                 "from it. The research bureau has the result.",
+        "est.withheld.old_run": "This count has no estimates with one list left out yet (made "
+                                "by an earlier version; `mpg estimate` adds them).",
+        "est.error": "No estimate could be made for this count: {reason}. The count stands, "
+                     "and it is still a lower bound.",
+        "est.reason.no_overlap": "no family is on more than one list, and without overlap "
+                                 "between the lists nothing can be said about the families on "
+                                 "none of them",
+        "est.reason.one_list": "only one list has families on it, and an estimate needs "
+                               "families on at least two lists",
+        "est.reason.too_few_lists": "the rules name fewer than two lists, and an estimate needs "
+                                    "at least two",
+        "est.reason.no_model": "the lists overlap too little: no model gives a finite estimate",
+        "est.reason.nobody": "no family is on any of the lists",
+        "est.reason.other": "the method found no estimate for this table",
     },
 }
 
@@ -463,6 +739,15 @@ class Labels:
         if share is None:
             return ""
         return self.number(share * 100, decimals) + "%"
+
+    def signed_percent(self, change: float) -> str:
+        """A relative change in whole percent with its sign: +9%, \u221212%, 0%."""
+        n = round(change * 100)
+        if n > 0:
+            return f"+{self.number(n)}%"
+        if n < 0:
+            return f"\u2212{self.number(-n)}%"
+        return "0%"
 
 
 def _fill(text: str, category: Category) -> str:

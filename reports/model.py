@@ -11,11 +11,19 @@ summary.json, in their order of precedence, with their labels and which are prof
 category's counts are the cells ("nb", code, "cat.NAME"), beside the neighbourhood's
 family households and MPG total; a run of the previous version, whose rules have no
 categories, has the default rule set's.
+
+The prevalence estimate (summary.json "estimate", when the run has one): the families on at
+least one capture list ("est", "observed") and the list table ("capture", pattern) are
+counts like any other, protected in the same pass with their relations to the categories;
+the estimates themselves are model outcomes, published rounded by `estimate_view`, which
+also checks that they single out no kept-back count.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +32,11 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from mpg.pipeline.config import Category, Rules, load_rules
+from mpg.pipeline import mse
+from mpg.pipeline.config import AGENCY_LIST_PREFIX, Category, Rules, load_rules
 from mpg.pipeline.errors import MpgError, UsageError
-from mpg.reports.disclosure import (DisclosureError, Protection, Relation, Status, display_count,
-                                protect, share)
+from mpg.reports.disclosure import (DisclosureError, Protection, Relation, Status, alternatives,
+                                display_count, is_small, protect, round_estimate, share)
 from mpg.reports.labels import Labels, agency_name
 
 Key = Hashable
@@ -343,6 +352,7 @@ def run_cells(run: RunData) -> Cells:
     for line in LINES:
         cells.add(("line", line), s["not_counted"].get(line, 0))
     cells.add(("line", "rejects"), s.get("rejects", 0))
+    _estimate_cells(run, cells)
     return cells
 
 
@@ -369,6 +379,7 @@ class PublishedRun:
     cells: Cells
     protection: Protection
     withheld: frozenset[str] = frozenset()  # cell groups left out to protect the rest
+    full: Cells | None = None  # every cell and relation, also of the groups left out
 
     def has(self, key: Key) -> bool:
         return key in self.cells.values
@@ -385,8 +396,8 @@ class PublishedRun:
 # When a small city's tables cannot all be protected (three agency combinations of one
 # family each pin the multi-agency count of the only neighbourhood that has any), the most
 # detailed tables are withheld, one step at a time, rather than publishing nothing.
-WITHHOLD_STEPS = ((), ("comb",), ("children",), ("types",), ("bijstand", "profile"),
-                  ("origin",), ("line",))
+WITHHOLD_STEPS = ((), ("capture",), ("comb",), ("children",), ("types",),
+                  ("bijstand", "profile"), ("origin",), ("line",))
 
 
 def protect_run(run: RunData, settings: Settings) -> PublishedRun:
@@ -404,9 +415,618 @@ def protect_run(run: RunData, settings: Settings) -> PublishedRun:
                                  hidden=kept.hidden, keep=kept.keep)
         except DisclosureError:
             continue
-        return PublishedRun(run, settings, kept, protection, frozenset(withheld))
+        if CAPTURE not in withheld and any(k[0] == CAPTURE for k in kept.values):
+            kept, protection, withheld = _list_table_costs_nothing(kept, protection, withheld,
+                                                                   settings)
+        return PublishedRun(run, settings, kept, protection, frozenset(withheld), cells)
     raise DisclosureError(f"run {run.run}: even the neighbourhood table alone cannot be "
                           "protected; nothing was published")
+
+
+def _list_table_costs_nothing(kept: Cells, protection: Protection, withheld: tuple[str, ...],
+                              settings: Settings) -> tuple[Cells, Protection, tuple[str, ...]]:
+    """The estimate's list table is the least of the publication: when showing it would
+    keep back a number elsewhere that is shown without it, it is left out instead."""
+    plain = kept.without((CAPTURE,))
+    try:
+        without = protect(plain.values, plain.relations, settings.min_cell,
+                          hidden=plain.hidden, keep=plain.keep)
+    except DisclosureError:
+        return kept, protection, withheld
+    if any(protection.status[k] is not Status.SHOWN and without.status[k] is Status.SHOWN
+           for k in plain.values):
+        return plain, without, withheld + (CAPTURE,)
+    return kept, protection, withheld
+
+
+# --------------------------------------------------------------------------- the estimate
+EST = "est"  # ("est", "observed"): the families on at least one capture list
+CAPTURE = "capture"  # ("capture", pattern): the list table, one cell per combination
+ALL_COMBINATIONS = 4  # up to this many lists the list table shows every combination
+
+
+def estimate_section(run: RunData) -> dict[str, Any] | None:
+    """summary.json's "estimate"; None when the run has none (made by an earlier version,
+    or with the estimate switched off in the rules)."""
+    est = run.summary.get("estimate")
+    return est if isinstance(est, dict) else None
+
+
+def list_table(est: dict[str, Any]) -> tuple[tuple[str, ...], dict[tuple[int, ...], int]]:
+    """The capture lists and the observed list table: pattern (one 0/1 per list) -> count."""
+    lists = tuple(str(name) for name in est["lists"])
+    counts: dict[tuple[int, ...], int] = {}
+    for row in est.get("table") or []:
+        pattern = tuple(int(row[name]) for name in lists)
+        counts[pattern] = counts.get(pattern, 0) + int(row["count"])
+    return lists, counts
+
+
+def list_patterns(k: int, counts: dict[tuple[int, ...], int]) -> list[tuple[int, ...]]:
+    """The rows of the list table: every combination of up to ALL_COMBINATIONS lists (a 0
+    is shown as one), else those with anyone on them; one list first, then two, ..."""
+    if k <= ALL_COMBINATIONS:
+        patterns = [p for p in itertools.product((1, 0), repeat=k) if any(p)]
+    else:
+        patterns = [p for p, n in counts.items() if n]
+    return sorted(patterns, key=lambda p: (sum(p), tuple(-v for v in p)))
+
+
+def _estimate_cells(run: RunData, cells: Cells) -> None:
+    """The observed count and the list table as cells, with every relation a reader can
+    use: they add up to the observed count; with the categories as lists, a category's
+    count is the families on its list and on none before it in precedence, the MPG total
+    is the observed count, and the ZORGNETWERK list is the identified care-network reports.
+    A relation is added only where the numbers of the run satisfy it. Nothing when the run
+    has no estimate, or an error instead of one (the section then shows no number)."""
+    est = estimate_section(run)
+    if est is None or "error" in est:
+        return
+    lists, counts = list_table(est)
+    observed = int(est["observed"])
+    if observed != sum(counts.values()):
+        raise OutError("summary.json: estimate.table does not add up to estimate.observed")
+    obs = cells.add((EST, "observed"), observed, keep=True)
+    patterns = list_patterns(len(lists), counts)
+    keys = {p: cells.add((CAPTURE, p), counts.get(p, 0)) for p in patterns}
+    cells.total(obs, list(keys.values()))
+    position = {name: i for i, name in enumerate(lists)}
+
+    def relate(total: Key, parts: list[Key]) -> None:
+        if total in cells.values and cells.values[total] == sum(cells.values[k] for k in parts):
+            cells.total(total, parts)
+
+    earlier: list[int] = []
+    for category in run.categories:  # in order of precedence
+        if category.name not in position:
+            break
+        i = position[category.name]
+        relate(("nb", CITY, cat_key(category)),
+               [keys[p] for p in patterns if p[i] and not any(p[j] for j in earlier)])
+        earlier.append(i)
+    if set(lists) == {c.name for c in run.categories}:
+        relate(("nb", CITY, "mpg_total"), [obs])
+    if "ZORGNETWERK" in position:
+        i = position["ZORGNETWERK"]
+        relate(("line", "zorgnetwerk_identified"), [keys[p] for p in patterns if p[i]])
+
+
+@dataclass
+class SensitivityRow:
+    left_out: str
+    total: int | str | None = None
+    low: int | str | None = None
+    high: int | str | None = None
+    error: str | None = None
+
+
+@dataclass
+class EstimateView:
+    """What the publication shows of the estimate: published values only (rounded
+    estimates, protected counts); None where a figure is not shown."""
+
+    lists: tuple[str, ...]
+    error: str | None = None  # why no estimate exists (then nothing else is shown)
+    observed: int | str | None = None
+    total: int | str | None = None
+    ci80: tuple[Any, Any] = (None, None)
+    ci95: tuple[Any, Any] = (None, None)
+    unseen: int | str | None = None
+    ratio: float | None = None  # unseen / observed, from the published values
+    linkage_count: tuple[Any, Any] | None = None  # the count under linkage alone
+    sensitivity: list[SensitivityRow] | None = None
+    withheld: tuple[str, ...] = ()  # "unseen", "sensitivity", "estimate", "old_run"
+    flags: tuple[tuple[str, dict[str, Any]], ...] = ()  # signs not to trust it, with fields
+    intervals: str = "all"  # "all" | "no_linkage_off" | "no_linkage_certain" | "none"
+    stratified_by: Any = None
+    list_table_shown: bool = True
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which estimate figures are published. The number unseen and the ratio follow from
+    the published total and count (no figure of their own for the audit); they need the
+    count shown."""
+
+    total: bool
+    unseen: bool
+    sensitivity: bool
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """What a reader needs to redo an estimate from a list table (the rules' defaults and
+    the run's recorded settings)."""
+
+    lists: tuple[str, ...]
+    criterion: str
+    bootstrap: int
+    seed: int
+    total: bool  # the total follows from the whole-city table (no strata)
+
+
+AUDIT_ESTIMATES = 60  # candidate tables estimated at most, per plan
+AUDIT_BOOTSTRAPS = 6  # of which with the bootstrap (intervals) at most
+
+
+def _r1(x: Any) -> float | None:
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), 1)
+
+
+def _shown(x: Any, settings: Settings, direction: str = "nearest") -> int | str | None:
+    return round_estimate(None if x is None else float(x), settings.min_cell,
+                          settings.rounding_base, direction)
+
+
+def _interval(pair: Any, settings: Settings) -> tuple[Any, Any]:
+    lo, hi = (list(pair) + [None, None])[:2] if isinstance(pair, (list, tuple)) else (None, None)
+    return _shown(lo, settings, "down"), _shown(hi, settings, "up")
+
+
+def _published(est: dict[str, Any], plan: _Plan, settings: Settings) -> dict[str, Any]:
+    """The estimate figures a plan publishes, as published."""
+    out: dict[str, Any] = {}
+    if plan.total:
+        out["total"] = _shown(est.get("total"), settings)
+        for level in ("80", "95"):
+            out[f"ci{level}_low"], out[f"ci{level}_high"] = _interval(est.get(f"ci{level}"),
+                                                                      settings)
+    if plan.sensitivity:
+        rows = []
+        for entry in est.get("sensitivity") or []:
+            if "error" in entry:
+                rows.append((str(entry["left_out"]), "error"))
+            else:
+                rows.append((str(entry["left_out"]), _shown(entry.get("total"), settings),
+                             *_interval(entry.get("profile_ci95"), settings)))
+        out["sensitivity"] = tuple(rows)
+    return out
+
+
+def _collapse(table: mse.ListTable, index: int) -> mse.ListTable:
+    """As pipeline/estimate.py `collapse`: the table with one list left out."""
+    counts: dict[tuple[int, ...], int] = {}
+    for pattern, n in table.counts.items():
+        rest = pattern[:index] + pattern[index + 1:]
+        if any(rest):
+            counts[rest] = counts.get(rest, 0) + n
+    return mse.ListTable(table.lists[:index] + table.lists[index + 1:], counts)
+
+
+class _Redo:
+    """The figures a reader gets from a list table (only those a reader can redo: not the
+    total of a stratified estimate), each table estimated once."""
+
+    def __init__(self, reader: _Reader, settings: Settings) -> None:
+        self.reader, self.settings = reader, settings
+        self.cache: dict[tuple, Any] = {}
+
+    def _table(self, counts: dict[tuple[int, ...], int]) -> mse.ListTable:
+        return mse.ListTable(self.reader.lists, {p: n for p, n in counts.items() if n})
+
+    def total(self, counts: dict[tuple[int, ...], int], intervals: bool) -> dict[str, Any]:
+        key = ("total", intervals, tuple(sorted(counts.items())))
+        if key not in self.cache:
+            reader, settings = self.reader, self.settings
+            try:
+                result = mse.estimate(self._table(counts), criterion=reader.criterion,
+                                      bootstrap=reader.bootstrap if intervals else 0,
+                                      seed=reader.seed, levels=(0.80, 0.95))
+            except mse.EstimateError:
+                out: dict[str, Any] = {"total": "error"}
+            else:
+                out = {"total": _shown(_r1(result.total), settings)}
+                if intervals:
+                    for level, lv in (("80", 0.80), ("95", 0.95)):
+                        out[f"ci{level}_low"], out[f"ci{level}_high"] = _interval(
+                            [_r1(x) for x in result.ci[lv]], settings)
+            self.cache[key] = out
+        return self.cache[key]
+
+    def sensitivity(self, counts: dict[tuple[int, ...], int]) -> dict[str, Any]:
+        key = ("sensitivity", tuple(sorted(counts.items())))
+        if key not in self.cache:
+            table, rows = self._table(counts), []
+            for i, name in enumerate(self.reader.lists):
+                try:
+                    result = mse.estimate(_collapse(table, i), criterion=self.reader.criterion,
+                                          bootstrap=0, levels=(0.95,))
+                except mse.EstimateError:
+                    rows.append((name, "error"))
+                    continue
+                rows.append((name, _shown(_r1(result.total), self.settings),
+                             *_interval([_r1(x) for x in result.profile_ci[0.95]],
+                                        self.settings)))
+            self.cache[key] = {"sensitivity": tuple(rows)}
+        return self.cache[key]
+
+    def figures(self, counts: dict[tuple[int, ...], int], plan: _Plan,
+                intervals: Iterable[str] | bool = ()) -> dict[str, Any]:
+        """The figures of `plan`; of the interval limits those named in `intervals`
+        (True: all four)."""
+        out: dict[str, Any] = {}
+        if plan.total and self.reader.total:
+            limits = self.total(counts, bool(intervals))
+            out["total"] = limits["total"]
+            if intervals is True:
+                intervals = INTERVAL_LIMITS
+            out.update({k: v for k, v in limits.items() if k in (intervals or ())})
+        if plan.sensitivity:
+            out.update(self.sensitivity(counts))
+        return out
+
+
+INTERVAL_LIMITS = ("ci80_low", "ci80_high", "ci95_low", "ci95_high")
+
+
+def _agrees(redone: dict[str, Any], published: dict[str, Any]) -> bool:
+    return all(published.get(k) == v for k, v in redone.items())
+
+
+def _audit(pub: PublishedRun, est: dict[str, Any], plan: _Plan, redo: _Redo) -> bool:
+    """Can the figures of `plan` be published? Every estimate is a function of the list
+    table; where a cell of it is kept back (or the table left out), a reader could try each
+    table the published counts allow and keep those that give the published figures (a
+    two-list estimate n1 * n2 / m gives the overlap m back almost exactly). The figures may
+    be published when, for every small count the list table touches, some table the reader
+    cannot rule out gives the very same figures with that count at another value. The
+    search is bounded (AUDIT_*); when it runs out, the answer is no."""
+    settings = pub.settings
+    full = pub.full or pub.cells
+    status = pub.protection.status
+    hidden = set(pub.cells.hidden) | {k for k in full.values if k not in pub.cells.values}
+
+    def unknown(k: Key) -> bool:
+        return k in hidden or status.get(k, Status.SHOWN) is not Status.SHOWN
+
+    capture = [k for k in full.values if k[0] == CAPTURE]
+    start = [k for k in capture + [(EST, "observed")] if k in full.values and unknown(k)]
+    if not start:
+        return True  # every figure follows from shown counts: nothing new to learn
+    by_cell: dict[Key, list[Relation]] = {}
+    for rel in full.relations:
+        for k in rel.cells:
+            by_cell.setdefault(k, []).append(rel)
+    component, queue = set(start), list(start)
+    while queue:
+        for rel in by_cell.get(queue.pop(), ()):
+            for k in rel.cells:
+                if k not in component and unknown(k):
+                    component.add(k)
+                    queue.append(k)
+    relations = [r for r in full.relations if any(k in component for k in r.cells)]
+    involved = component | {k for r in relations for k in r.cells}
+    values = {k: v for k, v in full.values.items() if k in involved}
+    targets = [k for k in values if k in component and is_small(values[k], settings.min_cell)]
+    if not targets:
+        return True
+    truth = {k[1]: full.values[k] for k in capture}
+    published = _published(est, plan, settings)
+    if not _agrees(redo.figures(truth, plan), published):
+        return False  # the figures cannot be redone here: publish none rather than guess
+    reader = redo.reader
+    # An interval limit counts when a reader can redo it: no strata, and the run's linkage
+    # draws did not move it beyond the rounding (else the bootstrap of no table gives it).
+    intervals: tuple[str, ...] | None = (
+        None if plan.total and reader.total and reader.bootstrap > 0 else ())
+    estimates, bootstraps = AUDIT_ESTIMATES, AUDIT_BOOTSTRAPS
+    near = [k for k in capture if k in component]
+    for target in targets:
+        for assignment in alternatives(values, relations, status, settings.min_cell, target,
+                                       near, hidden=hidden & set(values)):
+            counts = {k[1]: assignment.get(k, full.values[k]) for k in capture}
+            if counts == truth:
+                break  # the list table stays as it is: so do the figures
+            estimates -= 1
+            if estimates < 0:
+                return False
+            if not _agrees(redo.figures(counts, plan), published):
+                continue
+            if intervals is None:
+                redone = redo.figures(truth, plan, True)
+                intervals = tuple(k for k in INTERVAL_LIMITS if redone.get(k) == published[k])
+            if intervals:
+                bootstraps -= 1
+                if bootstraps < 0:
+                    return False
+                if not _agrees(redo.figures(counts, plan, intervals), published):
+                    continue
+            break
+        else:
+            return False
+    return True
+
+
+def estimate_view(pub: PublishedRun) -> EstimateView | None:
+    """The estimate as published (None: the run has no estimate). Of the figures, the
+    sensitivity table is left out first, then the estimate itself, until `_audit` finds
+    that what is left singles out no kept-back count."""
+    est = estimate_section(pub.run)
+    if est is None:
+        return None
+    lists = tuple(str(x) for x in est.get("lists") or ())
+    if "error" in est:
+        return EstimateView(lists, error=str(est["error"]))
+    settings = pub.settings
+    observed_key = (EST, "observed")
+    observed = pub.count(observed_key)
+    observed_shown = pub.status(observed_key) is Status.SHOWN
+    rules_estimate = (settings.rules.get("estimate") or {}) if isinstance(settings.rules,
+                                                                       dict) else {}
+    reader = _Reader(lists, str(est.get("criterion_requested")
+                                or rules_estimate.get("criterion") or "auto"),
+                     int(est.get("bootstrap_replicates") or 0), int(est.get("seed") or 0),
+                     est.get("strata") is None and est.get("stratified_by") is None)
+    has_sensitivity = isinstance(est.get("sensitivity"), list)
+    plans = [_Plan(True, observed_shown, has_sensitivity)]
+    if has_sensitivity:
+        plans.append(_Plan(True, observed_shown, False))
+    plans.append(_Plan(False, False, False))
+    redo = _Redo(reader, settings)
+    plan = next(p for p in plans if not p.total or _audit(pub, est, p, redo))
+    withheld = []
+    if not has_sensitivity:
+        withheld.append("old_run")
+    elif not plan.sensitivity:
+        withheld.append("sensitivity")
+    if not plan.total:
+        withheld.append("estimate")
+    elif not plan.unseen:
+        withheld.append("unseen")
+    view = EstimateView(lists, observed=observed, withheld=tuple(withheld),
+                        stratified_by=est.get("stratified_by"),
+                        list_table_shown=CAPTURE not in pub.withheld)
+    linkage = est.get("linkage") or {}
+    bootstrap = int(est.get("bootstrap_replicates") or 0)
+    if not bootstrap:
+        view.intervals = "none"
+    elif not int(linkage.get("draws") or 0) or not int(linkage.get("records_drawn") or 0):
+        view.intervals = ("no_linkage_off" if not int(linkage.get("draws") or 0)
+                          and linkage.get("mpg_total") is None else "no_linkage_certain")
+    if plan.total:
+        view.total = _shown(est.get("total"), settings)
+        view.ci80 = _interval(est.get("ci80"), settings)
+        view.ci95 = _interval(est.get("ci95"), settings)
+        if plan.unseen and isinstance(view.total, int) and isinstance(observed, int):
+            # From the published total and count, so that it tells nothing they do not
+            # (rounded on its own it would narrow the total down).
+            # (A rounded total at or below the count: the number unseen is small.)
+            view.unseen = _shown(max(view.total - observed, 0.5), settings)
+            if observed:
+                view.ratio = round(max(view.total - observed, 0) / observed, 1)
+    count = linkage.get("mpg_total")
+    if (observed_shown and isinstance(count, list) and len(count) == 2
+            and None not in count
+            and set(lists) == {c.name for c in pub.run.categories}):
+        view.linkage_count = tuple(display_count(int(v), Status.SMALL if is_small(
+            int(v), settings.min_cell) else Status.SHOWN, settings.min_cell,
+            settings.rounding_base) for v in count)
+    if plan.sensitivity:
+        view.sensitivity = [
+            SensitivityRow(str(e["left_out"]), error=str(e["error"])) if "error" in e
+            else SensitivityRow(str(e["left_out"]), _shown(e.get("total"), settings),
+                                *_interval(e.get("profile_ci95"), settings))
+            for e in est["sensitivity"]]
+    view.flags = tuple(_flags(view, est, pub.run))
+    return view
+
+
+SENSITIVE_CHANGE = 0.25  # a list left out moves the estimate by more than a quarter
+
+
+def change(row: SensitivityRow, total: Any) -> float | None:
+    """The change of the estimate with a list left out, from the published values."""
+    if isinstance(row.total, int) and isinstance(total, int) and total:
+        return row.total / total - 1
+    return None
+
+
+def _flags(view: EstimateView, est: dict[str, Any], run: RunData
+           ) -> list[tuple[str, dict[str, Any]]]:
+    """The signs not to trust the estimate that this run shows, from published values."""
+    flags: list[tuple[str, dict[str, Any]]] = []
+    if view.total is None:
+        return flags
+    lo, hi = view.ci95
+    if lo is not None and hi is None and est.get("ci95", [None, None])[0] is not None:
+        flags.append(("unbounded", {}))
+    elif isinstance(lo, int) and isinstance(hi, int) and hi > 2 * lo:
+        flags.append(("wide", {}))
+    if est.get("warnings"):
+        flags.append(("warnings", {"n": len(est["warnings"])}))
+    if view.sensitivity:
+        moved = [r.left_out for r in view.sensitivity
+                 if r.error is None and (c := change(r, view.total)) is not None
+                 and abs(c) > SENSITIVE_CHANGE]
+        failed = [r.left_out for r in view.sensitivity if r.error is not None]
+        if moved:
+            flags.append(("sensitive", {"lists": moved}))
+        if failed and len(view.lists) > 2:
+            flags.append(("no_estimate_without", {"lists": failed}))
+    lists, counts = list_table(est)
+    pairs = [(lists[i], lists[j]) for i, j in itertools.combinations(range(len(lists)), 2)
+             if not any(n for p, n in counts.items() if p[i] and p[j])]
+    if pairs:
+        flags.append(("no_overlap", {"pairs": pairs}))
+    return flags
+
+
+def estimate_reason(text: str) -> str:
+    """The kind of reason mse gives for no estimate (the key of its plain words)."""
+    text = text or ""
+    if "nobody is on two lists" in text:
+        return "no_overlap"
+    if "list has anyone on it" in text:
+        return "one_list"
+    if "needs at least two lists" in text:
+        return "too_few_lists"
+    if "no model gives an estimate" in text:
+        return "no_model"
+    if "counts nobody" in text:
+        return "nobody"
+    return "other"
+
+
+def list_name(name: str, run: RunData, lab: Labels) -> str:
+    """A capture list as the reader knows it: the category's short label, or the agency."""
+    if name.startswith(AGENCY_LIST_PREFIX):
+        return lab("est.agency_list", agency=agency_name(name.removeprefix(AGENCY_LIST_PREFIX)))
+    for category in run.categories:
+        if category.name == name:
+            return lab.category_short(category)
+    return name
+
+
+def interval_text(pair: tuple[Any, Any], lab: Labels) -> str:
+    """"90–150"; "90 – geen bovengrens"; "" when not computed."""
+    lo, hi = pair
+    if lo is None and hi is None:
+        return ""
+    text = lambda v: v if isinstance(v, str) else lab.number(v)  # noqa: E731
+    if hi is None:
+        return f"{text(lo)} \u2013 {lab('est.no_upper')}"
+    return f"{text(lo)}\u2013{text(hi)}"
+
+
+def estimate_tables(pub: PublishedRun, view: EstimateView, lab: Labels) -> list[Table]:
+    """The figures, the estimate with each list left out, and the list table."""
+    if view.error is not None:
+        return []
+    run = pub.run
+    count_cols = [Column("value", lab("est.value")),
+                  Column("ci80_low", lab("est.ci80_low")), Column("ci80_high", lab("est.ci80_high")),
+                  Column("ci95_low", lab("est.ci95_low")), Column("ci95_high", lab("est.ci95_high"))]
+    figures = Table("estimate", lab("est.figures_title"),
+                    [Column("label", lab("est.figure"), "text"), *count_cols],
+                    note=lab("est.figures_note"))
+    status = pub.status((EST, "observed"))
+    figures.add({"label": lab("est.observed"), "value": view.observed}, {"value": status})
+    if view.linkage_count is not None:
+        figures.add({"label": lab("est.linkage"), "ci95_low": view.linkage_count[0],
+                     "ci95_high": view.linkage_count[1]})
+    if "estimate" not in view.withheld:
+        figures.add({"label": lab("est.total"), "value": view.total,
+                     "ci80_low": view.ci80[0], "ci80_high": view.ci80[1],
+                     "ci95_low": view.ci95[0], "ci95_high": view.ci95[1]})
+        if view.unseen is not None:
+            figures.add({"label": lab("est.unseen"), "value": view.unseen})
+        if view.ratio is not None:
+            figures.add({"label": lab("est.ratio"), "value": lab.number(view.ratio, 1)})
+    tables = [figures]
+
+    sens = Table("estimate_sensitivity", lab("est.sens_title"),
+                 [Column("label", lab("est.left_out"), "text"),
+                  Column("total", lab("est.sens_total")), Column("low", lab("est.sens_low")),
+                  Column("high", lab("est.sens_high")),
+                  Column("change", lab("est.sens_change"), "text"),
+                  Column("remark", lab("est.sens_remark"), "text")],
+                 note=lab("est.sens_note"))
+    if view.sensitivity is not None:
+        for row in view.sensitivity:
+            values: dict[str, Any] = {"label": list_name(row.left_out, run, lab)}
+            if row.error is not None:
+                key = estimate_reason(row.error)
+                values["remark"] = lab(f"est.sens_reason.{key}")
+            else:
+                c = change(row, view.total)
+                values.update(total=row.total, low=row.low, high=row.high,
+                              change="" if c is None else lab.signed_percent(c))
+                if row.high is None and row.low is not None:
+                    values["remark"] = lab("est.no_upper")
+            sens.add(values)
+        sens.add({"label": lab("est.sens_all"), "total": view.total})
+        sens.totals = 1
+        tables.append(sens)
+
+    lists_tab = Table("estimate_lists", lab("est.lists_title"),
+                      [Column("label", lab("est.lists_col"), "text"),
+                       Column("n", lab("families"))],
+                      note=lab("est.lists_note") + (
+                          " " + lab("est.lists_note_zero") if len(view.lists) > ALL_COMBINATIONS
+                          else ""))
+    if CAPTURE in pub.withheld:
+        lists_tab.withhold(lab)
+    else:
+        for key in [k for k in pub.cells.values if k[0] == CAPTURE]:
+            names = [list_name(n, run, lab) for n, v in zip(view.lists, key[1]) if v]
+            label = lab("est.only", name=names[0]) if len(names) == 1 else " + ".join(names)
+            values, statuses = _counts(pub, {"n": key})
+            lists_tab.add({"label": label, **values}, statuses)
+        values, statuses = _counts(pub, {"n": (EST, "observed")})
+        lists_tab.add({"label": lab("est.lists_total"), **values}, statuses)
+        lists_tab.totals = 1
+    tables.append(lists_tab)
+    return tables
+
+
+def estimate_paragraphs(pub: PublishedRun, view: EstimateView, lab: Labels
+                        ) -> list[tuple[str, str]]:
+    """The text of the section: (heading, text) pairs."""
+    if view.error is not None:
+        reason = lab(f"est.reason.{estimate_reason(view.error)}")
+        return [("", lab("est.error", reason=reason))]
+    run, settings = pub.run, pub.settings
+    lines: list[tuple[str, str]] = []
+    for key in view.withheld:
+        lines.append(("", lab(f"est.withheld.{key}")))
+    if "estimate" not in view.withheld:
+        intervals = lab(f"est.intervals.{view.intervals}")
+        if view.stratified_by is not None:
+            intervals += " " + lab("est.intervals.strata", strata=_strata_words(view, lab))
+        lines.append((lab("est.intervals"), intervals))
+    stratum = _strata_words(view, lab) if view.stratified_by is not None else lab("est.city")
+    lines.append((lab("est.assumptions"), lab("est.assumptions_text", stratum=stratum)))
+    if "estimate" not in view.withheld:
+        lines.append((lab("est.this_run"), _flags_text(view, run, lab)))
+    small = max(5, settings.rounding_base)
+    large = max(10, settings.rounding_base)
+    lines.append((lab("est.rounding"), lab("est.rounding_text", small=small, large=large,
+                                            min_cell=settings.min_cell)))
+    return lines
+
+
+def _strata_words(view: EstimateView, lab: Labels) -> str:
+    if view.stratified_by == "household_type":
+        return lab("est.stratum.household_type")
+    return lab("est.stratum.neighbourhoods")
+
+
+def _flags_text(view: EstimateView, run: RunData, lab: Labels) -> str:
+    if not view.flags:
+        return lab("est.flags_none")
+    parts = []
+    for key, fields in view.flags:
+        if key in ("sensitive", "no_estimate_without"):
+            fields = {"lists": lab.join([list_name(n, run, lab) for n in fields["lists"]], "or")}
+        elif key == "no_overlap":
+            fields = {"pairs": lab.join([lab("est.pair", a=list_name(a, run, lab),
+                                             b=list_name(b, run, lab))
+                                         for a, b in fields["pairs"]])}
+        elif key == "warnings":
+            fields = {}
+        parts.append(lab(f"est.flag.{key}", **fields))
+    text = "; ".join(parts)
+    return lab("est.flags", flags=text[:1].upper() + text[1:])
 
 
 # --------------------------------------------------------------------------- tables

@@ -4,6 +4,12 @@ Writes into PUB: the workbook `mpg_<run>.xlsx`, the self-contained `report.html`
 chart as PNG and SVG under `charts/`. Every number passes disclosure control
 (reports/disclosure.py) once, in `model.protect_run`; the workbook, the report and the
 charts all show those same published values. The exact numbers stay in OUT.
+
+A run with a prevalence estimate (summary.json "estimate") gets the section "How many
+families are there really?" and the sheet "Estimate": its counts (the families on the lists,
+the list table) are cells of that same protection; its estimates are rounded and left out
+where they would give a kept-back count away (`model.estimate_view`). A run without one
+(an earlier version, or the estimate switched off) is published as before.
 """
 from __future__ import annotations
 
@@ -20,13 +26,15 @@ from mpg.reports.model import CITY, PublishedRun, Settings, Table, cat_key
 from mpg.reports.workbook import Sheet, TextBlock, write_workbook
 
 # Sheet names are part of the contract with whoever reads the workbook by program; the
-# contents are in the chosen language.
-SHEETS = ("Summary", "Neighbourhoods", "Profile", "Agency combinations", "Trend", "Notes")
+# contents are in the chosen language. Add names, rename none. "Estimate" (the prevalence
+# estimate) comes last, after the notes, so every earlier sheet keeps its place.
+SHEETS = ("Summary", "Neighbourhoods", "Profile", "Agency combinations", "Trend", "Notes",
+          "Estimate")
 
 CHART_FILES = {"neighbourhoods": "mpg_by_neighbourhood", "shares": "share_families_vs_mpg",
                "combinations": "agency_combinations", "types": "household_types",
                "children": "children_per_family", "origin": "origin_of_parents",
-               "trend": "trend"}
+               "trend": "trend", "estimate": "estimate"}
 
 
 def publish(out_dir: str | Path, pub_dir: str | Path, lang: str = "nl",
@@ -87,12 +95,16 @@ def build_tables(pub: PublishedRun, lab: Labels, runs: list[PublishedRun]) -> di
         "trend_categories": model.trend_categories(runs) if runs else (),
         "categories": pub.run.categories,
     }
+    # The prevalence estimate: None when the run has none (no section, no sheet).
+    tables["estimate"] = view = model.estimate_view(pub)
+    tables["estimate_tables"] = model.estimate_tables(pub, view, lab) if view else []
     shown = [tables[k] for k in ("count", "lines", "neighbourhoods", "types", "children",
                                  "bijstand")] + tables["origin"]
     if tables["combinations"] is not None:  # a rule set without min_agencies has none
         shown.append(tables["combinations"])
     if tables["trend"] is not None:
         shown.append(tables["trend"])
+    shown += tables["estimate_tables"]
     tables["notes"] = model.notes_table(shown, lab, pub.settings.min_cell)
     return tables
 
@@ -127,6 +139,13 @@ def workbook_sheets(pub: PublishedRun, tables: dict[str, Any], lab: Labels) -> l
         notes.note = lab("notes.none")
     sheets.append(Sheet(SHEETS[5], notes.title, subtitle,
                         [TextBlock(lab("report.notes"), legend(pub.settings, lab)), notes]))
+    view = tables["estimate"]
+    if view is not None:
+        sheets.append(Sheet(SHEETS[6], lab("sec.estimate"), subtitle,
+                            [TextBlock("", [("", lab("est.intro"))]),
+                             *tables["estimate_tables"],
+                             TextBlock(lab("report.notes"),
+                                       model.estimate_paragraphs(pub, view, lab))]))
     return sheets
 
 
@@ -152,6 +171,7 @@ def chart_specs(tables: dict[str, Any], lab: Labels, min_cell: int) -> dict[str,
     if tables["trend_rows"]:
         specs["trend"] = charts.trend_chart(tables["trend_rows"], tables["trend_categories"],
                                             lab, min_cell)
+    specs["estimate"] = charts.estimate_chart(tables.get("estimate"), lab)
     return specs
 
 
@@ -186,6 +206,8 @@ def report_html(pub: PublishedRun, tables: dict[str, Any], specs: dict[str, dict
     if "trend" in specs:
         sections.append(page.Section(lab("sec.trend"), charts=[("chart-trend", specs["trend"])],
                                      tables=[tables["trend"]]))
+    if tables["estimate"] is not None:
+        sections.append(estimate_section(pub, tables, specs, lab))
     sections.append(page.Section(lab("sec.method"), paragraphs=model.method_lines(pub, lab),
                                  tables=[tables["lines"]]))
     notes = tables["notes"]
@@ -194,3 +216,27 @@ def report_html(pub: PublishedRun, tables: dict[str, Any], specs: dict[str, dict
     return page.render(f"{lab('title')} {pub.run.run}", subtitle_text(pub, lab),
                        lab("method.lower_bound_text"), sections, lab,
                        lab("report.footer", min_cell=settings.min_cell))
+
+
+def estimate_section(pub: PublishedRun, tables: dict[str, Any], specs: dict[str, dict | None],
+                     lab: Labels) -> page.Section:
+    """"How many families are there really?": the count against the estimate."""
+    view = tables["estimate"]
+    paragraphs = model.estimate_paragraphs(pub, view, lab)
+    if view.error is not None:  # in plain words, and no number
+        return page.Section(lab("sec.estimate"), intro=lab("est.intro"), paragraphs=paragraphs)
+    cards = [page.Card(lab("est.observed_card"), view.observed,
+                       lab("est.card_linkage", interval=model.interval_text(
+                           view.linkage_count, lab)) if view.linkage_count else "")]
+    if "estimate" not in view.withheld:
+        intervals = ("" if view.ci95 == (None, None) else
+                     lab("est.card_interval", ci80=model.interval_text(view.ci80, lab),
+                         ci95=model.interval_text(view.ci95, lab)))
+        cards.append(page.Card(lab("est.total"), view.total, intervals))
+        if view.unseen is not None:
+            cards.append(page.Card(lab("est.unseen"), view.unseen))
+        if view.ratio is not None:
+            cards.append(page.Card(lab("est.ratio"), lab.number(view.ratio, 1)))
+    return page.Section(lab("sec.estimate"), intro=lab("est.intro"), cards=cards,
+                        charts=[("chart-estimate", specs.get("estimate"))],
+                        paragraphs=paragraphs, tables=tables["estimate_tables"])

@@ -115,8 +115,9 @@ def _write_sheet(book, sheet: Sheet, fmt: _Formats, lab: Labels, min_cell: int,
 
 
 def _write_text(ws, block: TextBlock, row: int, fmt: _Formats, width_cols: int) -> int:
-    ws.write_string(row, 0, block.title, fmt.block)
-    row += 1
+    if block.title:
+        ws.write_string(row, 0, block.title, fmt.block)
+        row += 1
     for heading, text in block.lines:
         if heading:
             ws.write_string(row, 0, heading, fmt.heading)

@@ -127,3 +127,27 @@ def test_report_with_a_fourth_category_renders(browser, tmp_path: Path, shots: P
     result = open_report(browser, tmp_path / "pub" / "report.html", shots / "report_signals.png")
     assert result["charts"] >= 4 and all(n > 0 for n in result["drawn"])
     assert result["errors"] == [] and result["requests"] == []
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_report_with_the_estimate_renders(browser, tmp_path: Path, shots: Path, lang: str):
+    """A run with the prevalence estimate: the chart of counted against estimated, with its
+    intervals, draws (bars and interval lines) without an error."""
+    from test_publication_estimate import PLAIN_TABLE, counted
+
+    out = counted(tmp_path, PLAIN_TABLE)
+    publish(out, tmp_path / "pub", lang=lang, images=False)
+    result = open_report(browser, tmp_path / "pub" / "report.html",
+                         shots / f"report_estimate_{lang}.png")
+    assert all(n > 0 for n in result["drawn"]) and result["lang"] == lang
+    assert result["errors"] == [] and result["requests"] == []
+    page = browser.new_page()
+    page.goto((tmp_path / "pub" / "report.html").as_uri())
+    page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
+    marks = page.evaluate("""() => {
+      const svg = document.querySelector('#chart-estimate svg');
+      return svg ? {bars: svg.querySelectorAll('g.mark-rect.role-mark path').length,
+                    rules: svg.querySelectorAll('g.mark-rule.role-mark line').length} : null;
+    }""")
+    page.close()
+    assert marks == {"bars": 2, "rules": 3}, marks  # linkage range, 95% and 80% interval
