@@ -5,6 +5,9 @@ Every Splink table holds names and dates, so Splink works inside the `ident` dat
 at WARNING and its messages carry no values; exceptions from Splink are re-raised without
 the SQL (which could quote a value).
 
+A person born after a record's contact date is no candidate of that record: such pairs
+are dropped before the candidates are weighed.
+
 Writes `ident.link_scores` (record_key, person_id, match_weight, pair_probability,
 match_probability, rank, weight_margin = weight above the next candidate, NULL for the last;
 and the gamma_* level of each comparison): the scored candidate pairs, which
@@ -308,9 +311,15 @@ def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str,
                        AS person_id,
                    match_weight, match_probability AS pair_probability{gamma_sql}
             FROM ident."{predictions}"),
+        plausible AS (
+            -- a person born after the record's contact date cannot be its person
+            SELECT o.* FROM oriented o
+            JOIN ident.records_std r USING (record_key)
+            JOIN ident.persons_std p ON p.person_id = o.person_id
+            WHERE NOT coalesce(p.birth_date > r.contact_date, false)),
         weighed AS (
             SELECT *, max(match_weight) OVER (PARTITION BY record_key) AS best_weight
-            FROM oriented)
+            FROM plausible)
         SELECT record_key, person_id, match_weight, pair_probability,
                {candidate_probability_sql(settings.expected_link_rate)} AS match_probability,
                row_number() OVER (PARTITION BY record_key
@@ -363,7 +372,7 @@ def probabilistic_pass(con: duckdb.DuckDBPyConnection, settings: LinkageSettings
         training, sizes = Training(reason="scores reused"), {}
     threshold = settings.threshold if threshold is None else threshold
     con.execute(f"""
-        INSERT INTO {decided}
+        INSERT INTO {decided} (record_key, person_id, match_probability, match_key)
         SELECT record_key, person_id, match_probability, 'probabilistic'
         FROM ({select_links(con, settings, decided, vetoes, threshold=threshold)})
     """)

@@ -500,6 +500,8 @@ class PassesSettings(Frozen):
     name_dob_address: bool = True
     probabilistic: bool = True
     client: bool = True  # the agency's own client number ties a client's records together
+    # a record whose plausible candidates all live in one household counts for it
+    household: bool = True
 
 
 class TrainingSettings(Frozen):
