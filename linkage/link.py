@@ -90,7 +90,8 @@ def _review(p: PassInput) -> None:
 def _probabilistic(p: PassInput) -> str:
     from mpg.linkage.probabilistic import probabilistic_pass
     scored, p.training, p.sizes = probabilistic_pass(
-        p.con, p.ctx.linkage, p.decided, p.vetoes, threshold=p.threshold, rescore=p.rescore)
+        p.con, p.ctx.linkage, p.decided, p.vetoes, threshold=p.threshold, rescore=p.rescore,
+        reference_date=p.ctx.manifest.run.reference_date)
     return scored
 
 

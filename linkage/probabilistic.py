@@ -34,12 +34,21 @@ from pathlib import Path
 import duckdb
 from splink.internals.exceptions import SplinkException
 
-from mpg.linkage.model import PERSONS, RECORDS, probability_to_weight, splink_settings
+from mpg.linkage.model import (BASE_DIALECT, PERSONS, RECORDS, probability_to_weight,
+                               splink_settings)
 from mpg.linkage.standardise import LINK_COLUMNS
 from mpg.pipeline import sql
 from mpg.pipeline.config import LinkageSettings
 
 SCORES = "ident.link_scores"
+WITHIN_SURNAME = "given_in_surname"  # tf column whose frequency is within the surname group
+WITHIN_SURNAME_PRIOR = 20  # persons' worth of the register-wide frequency in each group
+KNOWN = "known"  # the comparison whose m is measured on the deterministic links (known_m)
+DETERMINISTIC_KEYS = ("review", "bsn", "name_dob_address")
+# Pairs that agree exactly on these are always scored, whatever their weight (a near-veto
+# level learned by EM must not hide a namesake with the same birth date from the margin rule).
+EXACT_NAME_RULE = ("l.surname_stem = r.surname_stem and l.given_first = r.given_first "
+                   "and l.birth_date = r.birth_date")
 MODEL_TABLE = "linkage_model"  # main database: the trained model as JSON (no personal data)
 # For developers on synthetic data only: keep Splink's own exception (it may quote values).
 _DEBUG = bool(os.environ.get("MPG_LINKAGE_DEBUG"))
@@ -96,10 +105,12 @@ def quiet_splink() -> None:
 
 
 def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: int,
-                 model: dict | Path | None = None):
+                 model: dict | Path | None = None, m_fixed: dict | None = None,
+                 blocking_rules: list[dict] | None = None):
     """A Linker on `_splink_records` / `_splink_persons` (which must exist in ident, the
     current default database). With `model` (a trained model or its JSON file) its
-    parameters are used instead of the priors."""
+    parameters are used instead of the priors; `m_fixed` ({(comparison, label): m}) sets
+    the m of levels measured outside EM (known_m); `blocking_rules` replaces the model's."""
     from splink import DuckDBAPI, Linker
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("_splink_records", dataset_display_name=RECORDS)
@@ -110,9 +121,48 @@ def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_pe
         model = splink_settings(settings, n_persons)
     else:
         model = {**floored(model), "linker_uid": None}  # fresh: no clash with cached tables
+    model = copy.deepcopy(model)
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            key = (comparison["output_column_name"], level.get("label_for_charts"))
+            if m_fixed and key in m_fixed:
+                level["m_probability"] = m_fixed[key]
+    if blocking_rules is not None:
+        model["blocking_rules_to_generate_predictions"] = blocking_rules
     linker = Linker([records, persons], model, log_level=SPLINK_LOG_LEVEL)
     quiet_splink()
+    _register_within_surname_tf(con, linker, db_api, model)
     return linker, db_api
+
+
+def _register_within_surname_tf(con: duckdb.DuckDBPyConnection, linker, db_api,
+                                model: dict) -> None:
+    """The term frequency of `given_in_surname` is that of the given name WITHIN its
+    surname group in the register (n(surname, given) / n(surname)), not of the whole name
+    among everybody: a level that agrees on both is then worth log2(m / f(given|surname))
+    on top of the surname's own tf-adjusted weight, so a full name common in one group
+    weighs what it should."""
+    used = any(level.get("tf_adjustment_column") == WITHIN_SURNAME
+               for c in model["comparisons"] for level in c["comparison_levels"])
+    if not used:
+        return
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ident._splink_tf_within_surname AS
+        WITH named AS (SELECT {WITHIN_SURNAME}, surname_stem, given_first
+                       FROM ident._splink_persons WHERE {WITHIN_SURNAME} IS NOT NULL),
+        given AS (SELECT given_first, count(*) / sum(count(*)) OVER () AS f
+                  FROM named GROUP BY given_first),
+        pairs AS (SELECT {WITHIN_SURNAME}, any_value(given_first) AS given_first,
+                         count(*) AS n,
+                         sum(count(*)) OVER (PARTITION BY any_value(surname_stem)) AS n_surname
+                  FROM named GROUP BY {WITHIN_SURNAME})
+        -- a small surname group says little about its given names: shrunk towards the
+        -- given name's frequency in the whole register
+        SELECT p.{WITHIN_SURNAME},
+               (p.n + $prior * g.f) / (p.n_surname + $prior) AS tf_{WITHIN_SURNAME}
+        FROM pairs p JOIN given g USING (given_first)""", {"prior": WITHIN_SURNAME_PRIOR})
+    table = db_api.register("_splink_tf_within_surname")
+    linker.table_management.register_term_frequency_lookup(table, WITHIN_SURNAME)
 
 
 def prior_model(settings: LinkageSettings, n_persons: int) -> dict:
@@ -137,15 +187,90 @@ def floored(model: dict) -> dict:
     return model
 
 
-def _input_tables(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+def _known_links(decided: str | None) -> str:
+    """(record_key, person_id, agency) of the deterministic links made so far."""
+    if decided is None:
+        return ("(SELECT NULL::BIGINT AS record_key, NULL::VARCHAR AS person_id, "
+                "NULL::VARCHAR AS agency WHERE false)")
+    keys = ", ".join(sql.literal(k) for k in DETERMINISTIC_KEYS)
+    return f"""(SELECT d.record_key, d.person_id, r.agency FROM {decided} d
+                JOIN ident.records_std r USING (record_key)
+                WHERE d.person_id IS NOT NULL AND d.match_key IN ({keys}))"""
+
+
+def _input_tables(con: duckdb.DuckDBPyConnection, decided: str | None = None,
+                  reference_date=None) -> tuple[int, int]:
+    """Splink's two input tables: LINK_COLUMNS plus what the deterministic links in
+    `decided` tell (agencies_known: the agencies whose records are linked to the person;
+    household_agencies_known: to the members of their household on `reference_date`; a
+    record's own agency on its side)."""
+    from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
     columns = ", ".join(LINK_COLUMNS)
     con.execute(f"CREATE OR REPLACE TABLE ident._splink_records AS "
-                f"SELECT {columns} FROM ident.records_std")
-    con.execute(f"CREATE OR REPLACE TABLE ident._splink_persons AS "
-                f"SELECT {columns} FROM ident.persons_std")
+                f"SELECT {columns}, [agency] AS agencies_known, "
+                f"[agency] AS household_agencies_known FROM ident.records_std")
+    household = (f"SELECT person_id, address_id FROM ({residence_on_reference_date_sql()})"
+                 if reference_date is not None else
+                 "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS address_id WHERE false")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ident._splink_persons AS
+        WITH known AS {_known_links(decided)},
+        home AS ({household}),
+        own AS (SELECT person_id, list(DISTINCT agency ORDER BY agency) AS agencies
+                FROM known GROUP BY person_id),
+        family AS (
+            SELECT h.person_id, list(DISTINCT k.agency ORDER BY k.agency) AS agencies
+            FROM home h JOIN home m ON m.address_id = h.address_id
+            JOIN known k ON k.person_id = m.person_id GROUP BY h.person_id)
+        SELECT {", ".join("p." + c for c in LINK_COLUMNS)},
+               coalesce(o.agencies, []::VARCHAR[]) AS agencies_known,
+               coalesce(f.agencies, o.agencies, []::VARCHAR[]) AS household_agencies_known
+        FROM ident.persons_std p
+        LEFT JOIN own o ON o.person_id = p.uid LEFT JOIN family f ON f.person_id = p.uid
+    """, {"ref": reference_date} if reference_date is not None else None)
     n_records = con.execute("SELECT count(*) FROM ident._splink_records").fetchall()[0][0]
     n_persons = con.execute("SELECT count(*) FROM ident._splink_persons").fetchall()[0][0]
     return n_records, n_persons
+
+
+def known_m(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
+            decided: str | None, reference_date) -> dict:
+    """m of the `known` comparison's levels, measured on the deterministic links: for each
+    linked record, which level its own person shows when that record is left out (the
+    same agency, or another, knows the person or their household through OTHER records).
+    EM cannot learn these: the records it trains on include the linked ones, whose own
+    link would count. {(comparison, label): m}; {} without the comparison or links."""
+    comparison = next((c for c in settings.splink.comparisons
+                       if c.output_column_name == KNOWN), None)
+    if comparison is None or decided is None or reference_date is None:
+        return {}
+    from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
+    counts = con.execute(f"""
+        WITH known AS {_known_links(decided)},
+        home AS (SELECT person_id, address_id FROM ({residence_on_reference_date_sql()})),
+        judged AS (
+            SELECT k.record_key,
+                   bool_or(o.person_id = k.person_id AND o.agency = k.agency) AS same_person,
+                   bool_or(o.agency = k.agency) AS same_household,
+                   bool_or(o.person_id = k.person_id) AS other_person,
+                   bool_or(o.record_key IS NOT NULL) AS other_household
+            FROM known k
+            LEFT JOIN home h ON h.person_id = k.person_id
+            LEFT JOIN home hm ON hm.address_id = h.address_id
+            LEFT JOIN known o ON o.record_key <> k.record_key
+                 AND (o.person_id = k.person_id OR o.person_id = hm.person_id)
+            GROUP BY k.record_key)
+        SELECT count(*) FILTER (same_person),
+               count(*) FILTER (NOT same_person AND same_household),
+               count(*) FILTER (NOT same_household AND other_person),
+               count(*) FILTER (NOT same_household AND NOT other_person AND other_household),
+               count(*) FILTER (NOT coalesce(other_household, false))
+        FROM judged""", {"ref": reference_date}).fetchall()[0]
+    total = sum(counts)
+    levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+    if total < 50 or len(levels) != len(counts):
+        return {}
+    return {(KNOWN, lv.label_for_charts): max(n / total, 1e-3) for lv, n in zip(levels, counts)}
 
 
 @dataclass
@@ -170,13 +295,13 @@ class Training:
 
 
 def train(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: int,
-          n_records: int, apis: list) -> tuple[dict, Training]:
+          n_records: int, apis: list, m_fixed: dict | None = None) -> tuple[dict, Training]:
     """u by random sampling and m by EM when the delivery is large enough; else the priors.
     Returns the model (Splink's settings dict) and how training went. A step that fails
     leaves the model exactly as it was before the step (a deep copy of Splink's settings
     object, trained values and their history included, is put back)."""
     options = settings.training
-    linker, db_api = build_linker(con, settings, n_persons)
+    linker, db_api = build_linker(con, settings, n_persons, m_fixed=m_fixed)
     apis.append(db_api)
     if n_records < options.min_records:
         return floored(linker.misc.save_model_to_json()), Training(
@@ -219,12 +344,13 @@ EMPTY_SCORES = """CREATE OR REPLACE TABLE ident.link_scores (record_key BIGINT,
 
 
 def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
-          decided: str | None = None) -> tuple[dict | None, Training, dict]:
+          decided: str | None = None, reference_date=None
+          ) -> tuple[dict | None, Training, dict]:
     """Train on every record, then score the records not in `decided` into
     ident.link_scores. Returns the trained model (None: nothing to compare), how training
     went and the sizes compared."""
     with inside_ident(con):
-        n_records, n_persons = _input_tables(con)
+        n_records, n_persons = _input_tables(con, decided, reference_date)
         if not n_records or not n_persons:
             con.execute(EMPTY_SCORES)
             return None, Training(reason="nothing to compare"), {}
@@ -239,7 +365,8 @@ def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
                 "records": n_records, "persons": n_persons}
         apis: list = []
         try:
-            model, training = train(con, settings, n_persons, n_records, apis)
+            m_fixed = known_m(con, settings, decided, reference_date)
+            model, training = train(con, settings, n_persons, n_records, apis, m_fixed)
             # Records a deterministic pass linked need no scores: predict on the rest only.
             if decided:
                 con.execute(f"DELETE FROM ident._splink_records WHERE CAST(uid AS BIGINT) IN "
@@ -250,7 +377,21 @@ def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
             floor = probability_to_weight(min(settings.threshold, 0.5)) - settings.min_margin
             predictions = linker.inference.predict(threshold_match_weight=floor,
                                                    warning_mode="never")
-            _store_scores(con, predictions.physical_name, settings)
+            # ... but a person with the record's surname, given name and birth date is
+            # always its candidate, however low the other comparisons put the pair.
+            exact, db_api = build_linker(con, settings, n_persons, model=model,
+                                         blocking_rules=[{"blocking_rule": EXACT_NAME_RULE,
+                                                          "sql_dialect": BASE_DIALECT}])
+            apis.append(db_api)
+            namesakes = exact.inference.predict(warning_mode="never")
+            con.execute(f"""
+                CREATE OR REPLACE TABLE ident._splink_scored AS
+                SELECT * FROM ident."{predictions.physical_name}"
+                UNION ALL BY NAME
+                SELECT n.* FROM ident."{namesakes.physical_name}" n
+                ANTI JOIN ident."{predictions.physical_name}" p
+                     ON p.uid_l = n.uid_l AND p.uid_r = n.uid_r""")
+            _store_scores(con, "_splink_scored", settings)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except (SplinkException, duckdb.Error, ValueError) as exc:
@@ -360,13 +501,14 @@ def select_links(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, deci
 
 def probabilistic_pass(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
                        decided: str, vetoes: str, *, threshold: float | None = None,
-                       rescore: bool = True) -> tuple[str, Training, dict]:
+                       rescore: bool = True, reference_date=None
+                       ) -> tuple[str, Training, dict]:
     """Score (unless `rescore` is False: the scores of an earlier call are reused), then
     link at `threshold` (default the settings'). Returns a relation (record_key,
     best_probability, unlinked_reason) of every scored record, how training went and the
     sizes compared."""
     if rescore:
-        model, training, sizes = score(con, settings, decided)
+        model, training, sizes = score(con, settings, decided, reference_date)
         save_model(con, model)
     else:
         training, sizes = Training(reason="scores reused"), {}

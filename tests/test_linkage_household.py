@@ -72,7 +72,8 @@ RECORDS = [
     dict(agency="JEUGDZORG_TOEGANG", surname="Jansen", given_names="Pieter",
          birth_date=D(1970, 5, 5)),
     # 7 Ayşe Öztürk, contact before her daughter's birth: only the mother is a candidate
-    dict(agency="OGGZ", surname="Ozturk", given_names="Ayse", contact_date=D(2003, 5, 1)),
+    dict(agency="OGGZ", surname="Ozturk", given_names="Ayse", postcode="9744DD",
+         house_number=4, contact_date=D(2003, 5, 1)),
 ]
 
 
@@ -146,7 +147,15 @@ def test_a_person_born_after_the_contact_is_no_candidate(tmp_path):
     candidates = {p for (p,) in con.execute(
         "SELECT person_id FROM ident.link_scores WHERE record_key = 7").fetchall()}
     assert candidates == {"M2"}
-    # the same record after the birth fits both: household level
-    later = [dict(RECORDS[6], contact_date=D(2003, 8, 1))]
+    # the same record after the birth, at an agency of any age, fits both: household level;
+    # at OGGZ, which serves adults only ([ages_served]), the baby weighs far less
+    later = [dict(RECORDS[6], contact_date=D(2003, 8, 1), agency="MJD"),
+             dict(RECORDS[6], contact_date=D(2003, 8, 1))]
     con, _ = _run(tmp_path, records=later)
-    assert _links(con)["R1"][:3] == (None, "household", "A4")
+    links = _links(con)
+    assert links["R1"][:3] == (None, "household", "A4")
+    assert links["R2"][:2] == ("M2", "probabilistic")
+    weights = dict(con.execute("SELECT person_id, match_weight FROM ident.link_scores "
+                               "WHERE record_key = 2").fetchall())
+    # (so far below that the pair may not even be kept as a candidate)
+    assert weights["M2"] - weights.get("K2", -1e9) >= load_linkage().min_margin
