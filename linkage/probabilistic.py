@@ -335,7 +335,33 @@ def train(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: 
             training.em_sessions += 1
         else:
             training.u_estimated = True
+            linker, db_api = build_linker(
+                con, settings, n_persons,
+                model=without_matches_in_u(floored(linker.misc.save_model_to_json())))
+            apis.append(db_api)
     return floored(linker.misc.save_model_to_json()), training
+
+
+def without_matches_in_u(model: dict) -> dict:
+    """u estimated by random sampling counts the true matches among the sampled pairs too:
+    a share lambda (probability_two_random_records_match) of them, agreeing at each level
+    with probability m. For an identifier that share is all the agreement there is (each
+    record of FEBRL has its person in a register of 5000: lambda = 1/5000, the sampled u
+    of "same id" about lambda * m), and its weight would cancel the prior. Each sampled u
+    becomes (u - lambda * m) / (1 - lambda) with the level's prior m, and never less than
+    a hundredth of what was sampled; levels with a fixed u keep theirs."""
+    model = copy.deepcopy(model)
+    share = float(model.get("probability_two_random_records_match") or 0.0)
+    if not 0 < share < 1:
+        return model
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            u, m = level.get("u_probability"), level.get("m_probability")
+            if level.get("is_null_level") or level.get("fix_u_probability") \
+                    or not isinstance(u, float) or not isinstance(m, float):
+                continue
+            level["u_probability"] = max((u - share * m) / (1 - share), u / 100)
+    return model
 
 
 EMPTY_SCORES = """CREATE OR REPLACE TABLE ident.link_scores (record_key BIGINT,
