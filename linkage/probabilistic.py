@@ -106,15 +106,19 @@ def quiet_splink() -> None:
 
 def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_persons: int,
                  model: dict | Path | None = None, m_fixed: dict | None = None,
-                 blocking_rules: list[dict] | None = None):
+                 blocking_rules: list[dict] | None = None,
+                 tables: tuple[str, str] = ("_splink_records", "_splink_persons"),
+                 term_frequencies=None):
     """A Linker on `_splink_records` / `_splink_persons` (which must exist in ident, the
     current default database). With `model` (a trained model or its JSON file) its
     parameters are used instead of the priors; `m_fixed` ({(comparison, label): m}) sets
-    the m of levels measured outside EM (known_m); `blocking_rules` replaces the model's."""
+    the m of levels measured outside EM (known_m); `blocking_rules` replaces the model's;
+    `tables` are other input tables, and `term_frequencies` another Linker whose term
+    frequencies (of the whole delivery) they use."""
     from splink import DuckDBAPI, Linker
     db_api = DuckDBAPI(connection=con)
-    records = db_api.register("_splink_records", dataset_display_name=RECORDS)
-    persons = db_api.register("_splink_persons", dataset_display_name=PERSONS)
+    records = db_api.register(tables[0], dataset_display_name=RECORDS)
+    persons = db_api.register(tables[1], dataset_display_name=PERSONS)
     if isinstance(model, (str, Path)):
         model = json.loads(Path(model).read_text(encoding="utf-8"))
     if model is None:
@@ -131,6 +135,12 @@ def build_linker(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, n_pe
         model["blocking_rules_to_generate_predictions"] = blocking_rules
     linker = Linker([records, persons], model, log_level=SPLINK_LOG_LEVEL)
     quiet_splink()
+    if term_frequencies is not None:
+        for column in {level["tf_adjustment_column"] for c in model["comparisons"]
+                       for level in c["comparison_levels"]
+                       if level.get("tf_adjustment_column")} - {WITHIN_SURNAME}:
+            linker.table_management.register_term_frequency_lookup(
+                term_frequencies.table_management.compute_tf_table(column), column)
     _register_within_surname_tf(con, linker, db_api, model)
     return linker, db_api
 
@@ -146,6 +156,13 @@ def _register_within_surname_tf(con: duckdb.DuckDBPyConnection, linker, db_api,
                for c in model["comparisons"] for level in c["comparison_levels"])
     if not used:
         return
+    if not sql.table_exists(con, "ident._splink_tf_within_surname"):
+        _within_surname_table(con)
+    table = db_api.register("_splink_tf_within_surname")
+    linker.table_management.register_term_frequency_lookup(table, WITHIN_SURNAME)
+
+
+def _within_surname_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE ident._splink_tf_within_surname AS
         WITH named AS (SELECT {WITHIN_SURNAME}, surname_stem, given_first
@@ -161,8 +178,6 @@ def _register_within_surname_tf(con: duckdb.DuckDBPyConnection, linker, db_api,
         SELECT p.{WITHIN_SURNAME},
                (p.n + $prior * g.f) / (p.n_surname + $prior) AS tf_{WITHIN_SURNAME}
         FROM pairs p JOIN given g USING (given_first)""", {"prior": WITHIN_SURNAME_PRIOR})
-    table = db_api.register("_splink_tf_within_surname")
-    linker.table_management.register_term_frequency_lookup(table, WITHIN_SURNAME)
 
 
 def prior_model(settings: LinkageSettings, n_persons: int) -> dict:
@@ -206,6 +221,7 @@ def _input_tables(con: duckdb.DuckDBPyConnection, decided: str | None = None,
     record's own agency on its side)."""
     from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
     columns = ", ".join(LINK_COLUMNS)
+    con.execute("DROP TABLE IF EXISTS ident._splink_tf_within_surname")
     con.execute(f"CREATE OR REPLACE TABLE ident._splink_records AS "
                 f"SELECT {columns}, [agency] AS agencies_known, "
                 f"[agency] AS household_agencies_known FROM ident.records_std")
@@ -245,26 +261,24 @@ def known_m(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
     if comparison is None or decided is None or reference_date is None:
         return {}
     from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
+    # Each record against the others: a group of links it belongs to with two or more
+    # members has another one.
     counts = con.execute(f"""
         WITH known AS {_known_links(decided)},
         home AS (SELECT person_id, address_id FROM ({residence_on_reference_date_sql()})),
+        k AS (SELECT known.*, coalesce(h.address_id, 'person:' || known.person_id) AS home
+              FROM known LEFT JOIN home h USING (person_id)),
         judged AS (
-            SELECT k.record_key,
-                   bool_or(o.person_id = k.person_id AND o.agency = k.agency) AS same_person,
-                   bool_or(o.agency = k.agency) AS same_household,
-                   bool_or(o.person_id = k.person_id) AS other_person,
-                   bool_or(o.record_key IS NOT NULL) AS other_household
-            FROM known k
-            LEFT JOIN home h ON h.person_id = k.person_id
-            LEFT JOIN home hm ON hm.address_id = h.address_id
-            LEFT JOIN known o ON o.record_key <> k.record_key
-                 AND (o.person_id = k.person_id OR o.person_id = hm.person_id)
-            GROUP BY k.record_key)
+            SELECT count(*) OVER (PARTITION BY person_id, agency) > 1 AS same_person,
+                   count(*) OVER (PARTITION BY home, agency) > 1 AS same_household,
+                   count(*) OVER (PARTITION BY person_id) > 1 AS other_person,
+                   count(*) OVER (PARTITION BY home) > 1 AS other_household
+            FROM k)
         SELECT count(*) FILTER (same_person),
                count(*) FILTER (NOT same_person AND same_household),
                count(*) FILTER (NOT same_household AND other_person),
                count(*) FILTER (NOT same_household AND NOT other_person AND other_household),
-               count(*) FILTER (NOT coalesce(other_household, false))
+               count(*) FILTER (NOT other_household)
         FROM judged""", {"ref": reference_date}).fetchall()[0]
     total = sum(counts)
     levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
@@ -404,20 +418,12 @@ def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
             predictions = linker.inference.predict(threshold_match_weight=floor,
                                                    warning_mode="never")
             # ... but a person with the record's surname, given name and birth date is
-            # always its candidate, however low the other comparisons put the pair.
-            exact, db_api = build_linker(con, settings, n_persons, model=model,
-                                         blocking_rules=[{"blocking_rule": EXACT_NAME_RULE,
-                                                          "sql_dialect": BASE_DIALECT}])
-            apis.append(db_api)
-            namesakes = exact.inference.predict(warning_mode="never")
-            con.execute(f"""
-                CREATE OR REPLACE TABLE ident._splink_scored AS
-                SELECT * FROM ident."{predictions.physical_name}"
-                UNION ALL BY NAME
-                SELECT n.* FROM ident."{namesakes.physical_name}" n
-                ANTI JOIN ident."{predictions.physical_name}" p
-                     ON p.uid_l = n.uid_l AND p.uid_r = n.uid_r""")
-            _store_scores(con, "_splink_scored", settings)
+            # always its candidate, however low the other comparisons put the pair: the
+            # few such pairs the floor dropped are scored again on their own, with the
+            # term frequencies of the whole delivery.
+            scored = _with_exact_namesakes(con, settings, n_persons, model, linker,
+                                           predictions.physical_name, apis)
+            _store_scores(con, scored, settings)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except (SplinkException, duckdb.Error, ValueError) as exc:
@@ -431,6 +437,46 @@ def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
                 except duckdb.Error:  # the context manager drops what is left
                     pass
         return model, training, {"records": n_records, "persons": n_persons}
+
+
+def _with_exact_namesakes(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
+                          n_persons: int, model: dict, linker, predictions: str,
+                          apis: list) -> str:
+    """The predictions plus the pairs agreeing on EXACT_NAME_RULE that they lack; returns
+    the name of the table (in ident) that holds both."""
+    def oriented(table: str) -> str:
+        return f"""(SELECT CASE WHEN source_dataset_l = '{RECORDS}' THEN uid_l ELSE uid_r END
+                       AS record_uid,
+                   CASE WHEN source_dataset_l = '{RECORDS}' THEN uid_r ELSE uid_l END
+                       AS person_uid, * FROM ident."{table}")"""
+
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ident._splink_missing AS
+        SELECT r.uid AS record_uid, p.uid AS person_uid
+        FROM ident._splink_records r JOIN ident._splink_persons p
+             ON {EXACT_NAME_RULE.replace("l.", "p.")}
+        ANTI JOIN {oriented(predictions)} s ON s.record_uid = r.uid AND s.person_uid = p.uid""")
+    if not sql.scalar(con, "SELECT count(*) FROM ident._splink_missing"):
+        return predictions
+    con.execute("""CREATE OR REPLACE TABLE ident._splink_records_x AS
+                   SELECT * FROM ident._splink_records WHERE uid IN
+                   (SELECT record_uid FROM ident._splink_missing)""")
+    con.execute("""CREATE OR REPLACE TABLE ident._splink_persons_x AS
+                   SELECT * FROM ident._splink_persons WHERE uid IN
+                   (SELECT person_uid FROM ident._splink_missing)""")
+    exact, db_api = build_linker(
+        con, settings, n_persons, model=model,
+        blocking_rules=[{"blocking_rule": EXACT_NAME_RULE, "sql_dialect": BASE_DIALECT}],
+        tables=("_splink_records_x", "_splink_persons_x"), term_frequencies=linker)
+    apis.append(db_api)
+    namesakes = exact.inference.predict(warning_mode="never")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ident._splink_scored AS
+        SELECT * FROM ident."{predictions}"
+        UNION ALL BY NAME
+        SELECT n.* EXCLUDE (record_uid, person_uid) FROM {oriented(namesakes.physical_name)} n
+        SEMI JOIN ident._splink_missing m USING (record_uid, person_uid)""")
+    return "_splink_scored"
 
 
 def save_model(con: duckdb.DuckDBPyConnection, model: dict | None) -> None:
