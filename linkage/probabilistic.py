@@ -45,6 +45,8 @@ WITHIN_SURNAME = "given_in_surname"  # tf column whose frequency is within the s
 WITHIN_SURNAME_PRIOR = 20  # persons' worth of the register-wide frequency in each group
 KNOWN = "known"  # the comparison whose m is measured on the deterministic links (known_m)
 DETERMINISTIC_KEYS = ("review", "bsn", "name_dob_address")
+CANDIDATE_FLOOR_BITS = 6.0
+KNOWN_MIN_LINKS = 50  # deterministic links needed to measure the m of `known`
 # Pairs that agree exactly on these are always scored, whatever their weight (a near-veto
 # level learned by EM must not hide a namesake with the same birth date from the margin rule).
 EXACT_NAME_RULE = ("l.surname_stem = r.surname_stem and l.given_first = r.given_first "
@@ -258,8 +260,14 @@ def known_m(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
     link would count. {(comparison, label): m}; {} without the comparison or links."""
     comparison = next((c for c in settings.splink.comparisons
                        if c.output_column_name == KNOWN), None)
-    if comparison is None or decided is None or reference_date is None:
+    if comparison is None:
         return {}
+    levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+    # Too few links to measure: the comparison says nothing (m = u at every level), for
+    # where nothing is linked nobody is known, match or not.
+    neutral = {(KNOWN, lv.label_for_charts): lv.u_probability for lv in levels}
+    if decided is None or reference_date is None:
+        return neutral
     from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
     # Each record against the others: a group of links it belongs to with two or more
     # members has another one.
@@ -281,9 +289,8 @@ def known_m(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
                count(*) FILTER (NOT other_household)
         FROM judged""", {"ref": reference_date}).fetchall()[0]
     total = sum(counts)
-    levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
-    if total < 50 or len(levels) != len(counts):
-        return {}
+    if total < KNOWN_MIN_LINKS or len(levels) != len(counts):
+        return neutral
     return {(KNOWN, lv.label_for_charts): max(n / total, 1e-3) for lv, n in zip(levels, counts)}
 
 
@@ -414,7 +421,10 @@ def score(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
             linker, db_api = build_linker(con, settings, n_persons, model=model)
             apis.append(db_api)
             # Pairs far below the threshold can neither link nor stand in the way of a link.
-            floor = probability_to_weight(min(settings.threshold, 0.5)) - settings.min_margin
+            # (kept down to CANDIDATE_FLOOR_BITS below even 0.5, whatever the margin: the
+            # clerical review, `mpg tune` and the unlinked reasons see the close ones)
+            floor = probability_to_weight(min(settings.threshold, 0.5)) - max(
+                settings.min_margin, CANDIDATE_FLOOR_BITS)
             predictions = linker.inference.predict(threshold_match_weight=floor,
                                                    warning_mode="never")
             # ... but a person with the record's surname, given name and birth date is

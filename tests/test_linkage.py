@@ -265,8 +265,8 @@ def test_probabilistic_pass_links_variants_and_keeps_look_alikes_apart(tmp_path)
         # 5 two Pieter Jansens born the same day: the address on the contact date decides
         dict(surname="Jansen", given_names="Piet", birth_date=D(1970, 5, 5),
              postcode="9744 dd", house_number=70),
-        # 6 ... and without an address they stay apart (at another agency than R5's: the
-        # same agency knowing one of them through R5 would weigh for him)
+        # 6 ... and without an address they stay apart (R5 puts P9 at MJD, but a delivery
+        # this small has too few links to measure what that is worth: `known` is neutral)
         dict(agency="GELDZORG", surname="Jansen", given_names="Pieter",
              birth_date=D(1970, 5, 5)),
         # 7 nickname and day/month swapped
@@ -477,5 +477,6 @@ def test_neighbourhood_and_initials_separate_namesakes(tmp_path):
     assert "WK13:2003" in std["N2"] and std["N1"] == ["WK07:2003"]
     weights = {(k, p): w for k, p, w in con.execute(
         "SELECT record_key, person_id, match_weight FROM ident.link_scores").fetchall()}
-    assert weights[(1, "N2")] - weights[(1, "N1")] > 3
+    # (N1 may fall so far behind that the pair is not even kept as a candidate)
+    assert weights[(1, "N2")] - weights.get((1, "N1"), float("-inf")) > 3
     assert weights[(2, "V1")] - weights[(2, "V2")] >= load_linkage().min_margin

@@ -59,21 +59,26 @@ RESIDENCES = [
 RECORDS = [
     # 1-2 the mother, known by BSN at two agencies
     dict(agency="GELDZORG", bsn="111222333", surname="Yilmaz", birth_date=D(1975, 4, 12)),
-    dict(agency="WOONKANS", bsn="111222333", surname="Yilmaz", birth_date=D(1975, 4, 12)),
-    # 3 mother or baby daughter? one name, no birth date, no address: household level
-    dict(agency="JEUGDZORG_TOEGANG", surname="Yilmaz", given_names="Fatma"),
-    # 4-5 the two Pieter Jansens' households both at two agencies, by name + birth date +
+    dict(agency="OGGZ", bsn="111222333", surname="Yilmaz", birth_date=D(1975, 4, 12)),
+    # 3 mother or baby daughter? one name, no birth date, no address, at an agency of any
+    # age: household level
+    dict(agency="WOONKANS", surname="Yilmaz", given_names="Fatma"),
+    # 4-5 and 8-9: each Pieter Jansen's household at two agencies, by name + birth date +
     # address
     dict(agency="GELDZORG", surname="Jansen", given_names="Pieter", birth_date=D(1970, 5, 5),
          postcode="9722BB", house_number=2),
-    dict(agency="WOONKANS", surname="Jansen", given_names="Pieter", birth_date=D(1970, 5, 5),
+    dict(agency="OGGZ", surname="Jansen", given_names="Pieter", birth_date=D(1970, 5, 5),
          postcode="9722BB", house_number=2),
     # 6 Pieter Jansen of A2 or of A3? two households: not resolved
-    dict(agency="JEUGDZORG_TOEGANG", surname="Jansen", given_names="Pieter",
+    dict(agency="WOONKANS", surname="Jansen", given_names="Pieter",
          birth_date=D(1970, 5, 5)),
     # 7 Ayşe Öztürk, contact before her daughter's birth: only the mother is a candidate
     dict(agency="OGGZ", surname="Ozturk", given_names="Ayse", postcode="9744DD",
          house_number=4, contact_date=D(2003, 5, 1)),
+    dict(agency="GELDZORG", surname="Jansen", given_names="Pieter", birth_date=D(1970, 5, 5),
+         postcode="9733CC", house_number=3),
+    dict(agency="OGGZ", surname="Jansen", given_names="Pieter", birth_date=D(1970, 5, 5),
+         postcode="9733CC", house_number=3),
 ]
 
 
@@ -117,7 +122,7 @@ def test_two_candidates_in_one_household_count_for_it(tmp_path):
     assert categories[mother_household] == "MULTI_AGENCY"
     agencies = con.execute("SELECT agencies FROM counted_households WHERE household_key = ?",
                            [mother_household]).fetchall()[0][0]
-    assert list(agencies) == ["GELDZORG", "JEUGDZORG", "WOONKANS"]
+    assert list(agencies) == ["GELDZORG", "OGGZ", "WOONKANS"]
 
 
 def test_candidates_in_two_households_stay_unlinked(tmp_path):
