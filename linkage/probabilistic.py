@@ -220,13 +220,13 @@ def _input_tables(con: duckdb.DuckDBPyConnection, decided: str | None = None,
     """Splink's two input tables: LINK_COLUMNS plus what the deterministic links in
     `decided` tell (agencies_known: the agencies whose records are linked to the person;
     household_agencies_known: to the members of their household on `reference_date`; a
-    record's own agency on its side)."""
+    record's own agency on its side), as text '|A|B|' ('' = none)."""
     from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
     columns = ", ".join(LINK_COLUMNS)
     con.execute("DROP TABLE IF EXISTS ident._splink_tf_within_surname")
     con.execute(f"CREATE OR REPLACE TABLE ident._splink_records AS "
-                f"SELECT {columns}, [agency] AS agencies_known, "
-                f"[agency] AS household_agencies_known FROM ident.records_std")
+                f"SELECT {columns}, '|' || agency || '|' AS agencies_known, "
+                f"'|' || agency || '|' AS household_agencies_known FROM ident.records_std")
     household = (f"SELECT person_id, address_id FROM ({residence_on_reference_date_sql()})"
                  if reference_date is not None else
                  "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS address_id WHERE false")
@@ -241,8 +241,9 @@ def _input_tables(con: duckdb.DuckDBPyConnection, decided: str | None = None,
             FROM home h JOIN home m ON m.address_id = h.address_id
             JOIN known k ON k.person_id = m.person_id GROUP BY h.person_id)
         SELECT {", ".join("p." + c for c in LINK_COLUMNS)},
-               coalesce(o.agencies, []::VARCHAR[]) AS agencies_known,
-               coalesce(f.agencies, o.agencies, []::VARCHAR[]) AS household_agencies_known
+               coalesce('|' || array_to_string(o.agencies, '|') || '|', '') AS agencies_known,
+               coalesce('|' || array_to_string(coalesce(f.agencies, o.agencies), '|') || '|',
+                        '') AS household_agencies_known
         FROM ident.persons_std p
         LEFT JOIN own o ON o.person_id = p.uid LEFT JOIN family f ON f.person_id = p.uid
     """, {"ref": reference_date} if reference_date is not None else None)
