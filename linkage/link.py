@@ -3,7 +3,8 @@
 Reads `ident.records_std`, `ident.persons_std` (written by `linkage.standardise`) and, when
 `ctx.review_db` is set, the clerical decisions stored by `linkage.review.import_reviews`.
 Writes `ident.links` (record_key BIGINT, person_id VARCHAR NULL = not linked,
-match_probability DOUBLE, match_key VARCHAR): one row per non-anonymous record.
+match_probability DOUBLE, match_key VARCHAR, household_id VARCHAR, candidate_ids VARCHAR[]):
+one row per non-anonymous record.
 
 Passes run in order; a record decided by one pass is not looked at by the next:
   review            a clerical "match" decision                        match_key "review"
@@ -20,6 +21,16 @@ Passes run in order; a record decided by one pass is not looked at by the next:
                     number all link to one person, and nothing on the
                     record (BSN, birth date, surname, given name)
                     contradicts that person                             "client"
+  household         a record still unlinked whose plausible candidates
+                    (scored, not vetoed, not `min_margin` bits below the
+                    best) all live in ONE household on the reference
+                    date, and whose candidates there together reach
+                    `threshold`: the record counts for that household
+                    while its person stays unresolved (person_id NULL)  "household"
+A household-level row carries `household_id` (the address_id of that household on the
+reference date) and `candidate_ids` (its plausible candidates, register numbers); every
+other row has them NULL. A candidate set spread over two households, or holding a person
+who lives nowhere on the reference date, stays unlinked ("ambiguous" or "below_threshold").
 A pair reviewed as "non_match" is never linked by any pass. A deterministic pass that
 finds more than one person links nothing: the record goes on to the next pass.
 An unlinked record has person_id NULL and match_key NULL (no candidate at all),
@@ -38,12 +49,15 @@ from dataclasses import dataclass
 
 import duckdb
 
+from mpg.pipeline import sql
 from mpg.pipeline.config import LinkageSettings
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
 
 LINKS_TABLE = "ident.links"
-DECIDED = "ident._link_decided"  # (record_key, person_id, match_probability, match_key)
+# (record_key, person_id, match_probability, match_key, household_id, candidate_ids)
+DECIDED = "ident._link_decided"
+DECIDED_COLUMNS = "record_key, person_id, match_probability, match_key"
 VETOES = "ident._link_vetoes"  # (record_key, person_id) reviewed as non_match
 _NO_SCORES = ("(SELECT NULL::BIGINT AS record_key, NULL::DOUBLE AS best_probability, "
               "NULL::VARCHAR AS unlinked_reason)")
@@ -76,7 +90,8 @@ def _review(p: PassInput) -> None:
 def _probabilistic(p: PassInput) -> str:
     from mpg.linkage.probabilistic import probabilistic_pass
     scored, p.training, p.sizes = probabilistic_pass(
-        p.con, p.ctx.linkage, p.decided, p.vetoes, threshold=p.threshold, rescore=p.rescore)
+        p.con, p.ctx.linkage, p.decided, p.vetoes, threshold=p.threshold, rescore=p.rescore,
+        reference_date=p.ctx.manifest.run.reference_date)
     return scored
 
 
@@ -86,6 +101,8 @@ PASSES = (
     LinkPass("name_dob_address", lambda p: name_dob_address_pass(p.con, p.decided, p.vetoes)),
     LinkPass("probabilistic", _probabilistic),
     LinkPass("client", lambda p: client_pass(p.con, p.decided, p.vetoes)),
+    LinkPass("household", lambda p: household_pass(p.con, p.ctx, p.decided, p.vetoes,
+                                                   threshold=p.threshold)),
 )
 
 
@@ -95,7 +112,8 @@ def run_passes(con: duckdb.DuckDBPyConnection, ctx: RunContext, *,
     `rescore=False` are for `mpg tune`: other thresholds on the scores already made."""
     settings = ctx.linkage
     con.execute(f"""CREATE OR REPLACE TABLE {DECIDED} (record_key BIGINT, person_id VARCHAR,
-                    match_probability DOUBLE, match_key VARCHAR)""")
+                    match_probability DOUBLE, match_key VARCHAR, household_id VARCHAR,
+                    candidate_ids VARCHAR[])""")
     con.execute(f"CREATE OR REPLACE TABLE {VETOES} (record_key BIGINT, person_id VARCHAR)")
     state = PassInput(con, ctx, DECIDED, VETOES,
                       settings.threshold if threshold is None else threshold, rescore)
@@ -109,7 +127,8 @@ def run_passes(con: duckdb.DuckDBPyConnection, ctx: RunContext, *,
             CREATE OR REPLACE TABLE {LINKS_TABLE} AS
             SELECT r.record_key, d.person_id,
                    coalesce(d.match_probability, s.best_probability) AS match_probability,
-                   coalesce(d.match_key, s.unlinked_reason) AS match_key
+                   coalesce(d.match_key, s.unlinked_reason) AS match_key,
+                   d.household_id, d.candidate_ids
             FROM ident.records_std r
             LEFT JOIN {DECIDED} d USING (record_key)
             LEFT JOIN {scored or _NO_SCORES} s USING (record_key)
@@ -158,7 +177,7 @@ def _insert_unique(con: duckdb.DuckDBPyConnection, candidates_sql: str, match_ke
                    decided: str) -> None:
     """Link each record whose candidate set (record_key, person_id) holds one person."""
     con.execute(f"""
-        INSERT INTO {decided}
+        INSERT INTO {decided} ({DECIDED_COLUMNS})
         SELECT record_key, min(person_id), 1.0, ?
         FROM ({candidates_sql})
         GROUP BY record_key
@@ -205,7 +224,7 @@ def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
     of that client number link to, when they link to one person only and the record does
     not contradict that person. Its probability is the weakest of those links."""
     con.execute(f"""
-        INSERT INTO {decided}
+        INSERT INTO {decided} ({DECIDED_COLUMNS})
         WITH client AS (
             SELECT rec.agency, rec.client_id, min(d.person_id) AS person_id,
                    min(d.match_probability) AS match_probability
@@ -220,6 +239,7 @@ def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
         JOIN ident.persons_std p ON p.person_id = c.person_id
         WHERE {_undecided(decided=decided)} AND {_not_vetoed(vetoes=vetoes)}
           AND {_no_bsn_conflict()}
+          AND NOT coalesce(p.birth_date > r.contact_date, false)
           AND (r.birth_date IS NULL OR p.birth_date IS NULL OR {_same_birth_date()}
                OR damerau_levenshtein(r.birth_text, p.birth_text) <= 1)
           AND (r.surname_stem IS NULL OR p.surname_stem IS NULL
@@ -229,6 +249,53 @@ def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
                OR substr(r.initials, 1, 1) = substr(p.initials, 1, 1)
                OR list_has_any(r.given_groups, p.given_groups))
     """)
+
+
+def household_pass(con: duckdb.DuckDBPyConnection, ctx: RunContext, decided: str = DECIDED,
+                   vetoes: str = VETOES, threshold: float | None = None) -> None:
+    """A record no pass linked, whose plausible candidates all live in one household on the
+    reference date, counts for that household: mother and baby daughter with one name and
+    initial and no birth date, two brothers at one address with a mistyped birth date.
+    Plausible: scored, not vetoed, and not `min_margin` bits below the best candidate (the
+    margin rule of the probabilistic pass). The household's probability is the sum of its
+    candidates' match probabilities (each weighed against all the record's candidates and
+    against nobody in the register), and must reach `threshold`."""
+    exists = sql.scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                             "'ident' AND table_name = 'link_scores'")
+    if not exists:
+        return
+    settings = ctx.linkage
+    from mpg.pipeline.pseudonymise import residence_on_reference_date_sql
+    con.execute(f"""
+        INSERT INTO {decided}
+        WITH candidates AS (
+            SELECT s.record_key, s.person_id, s.match_weight, s.match_probability,
+                   max(s.match_weight) OVER (PARTITION BY s.record_key) AS best_weight
+            FROM ident.link_scores s
+            WHERE s.record_key NOT IN (SELECT record_key FROM {decided})
+              AND NOT EXISTS (SELECT 1 FROM {vetoes} v WHERE v.record_key = s.record_key
+                              AND v.person_id = s.person_id)),
+        homes AS (
+            SELECT c.*, h.address_id
+            FROM candidates c LEFT JOIN ({residence_on_reference_date_sql()}) h USING (person_id)),
+        one_home AS (
+            SELECT record_key, min(address_id) AS address_id,
+                   list(person_id ORDER BY person_id) AS candidate_ids
+            FROM homes WHERE match_weight >= best_weight - $min_margin
+            GROUP BY record_key
+            HAVING count(address_id) = count(*) AND count(DISTINCT address_id) = 1),
+        weighed AS (
+            SELECT o.record_key, o.address_id, any_value(o.candidate_ids) AS candidate_ids,
+                   sum(h.match_probability ORDER BY h.person_id) AS household_probability
+            FROM one_home o
+            JOIN homes h ON h.record_key = o.record_key AND h.address_id = o.address_id
+            GROUP BY o.record_key, o.address_id)
+        SELECT record_key, NULL, least(household_probability, 1.0), 'household', address_id,
+               candidate_ids
+        FROM weighed WHERE household_probability >= $threshold
+    """, {"min_margin": settings.min_margin,
+          "threshold": settings.threshold if threshold is None else threshold,
+          "ref": ctx.manifest.run.reference_date})
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -243,8 +310,9 @@ def link_metrics(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> d
             FROM {LINKS_TABLE} l JOIN ident.records_std r USING (record_key)
             GROUP BY r.agency ORDER BY r.agency""").fetchall():
         by_agency[agency] = {"records": n, "linked": n_linked, "rate": _share(n_linked, n)}
-    total, linked = con.execute(
-        f"SELECT count(*), count(person_id) FROM {LINKS_TABLE}").fetchall()[0]
+    total, linked, households = con.execute(
+        f"SELECT count(*), count(person_id), count(household_id) FROM {LINKS_TABLE}"
+    ).fetchall()[0]
     by_pass = {key: n for key, n in con.execute(f"""
             SELECT match_key, count(*) FROM {LINKS_TABLE} WHERE person_id IS NOT NULL
             GROUP BY match_key ORDER BY match_key""").fetchall()}
@@ -261,6 +329,8 @@ def link_metrics(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> d
         "records": total,
         "linked": linked,
         "linkage_rate": _share(linked, total),
+        # records that count for a household whose member they are cannot be told apart
+        "resolved_at_household": households,
         "by_agency": by_agency,
         "links_by_pass": by_pass,
         "share_of_links_by_pass": {k: _share(v, linked) for k, v in by_pass.items()},

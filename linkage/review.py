@@ -143,7 +143,7 @@ def apply_reviews(con: duckdb.DuckDBPyConnection, review_db: str | Path, decided
     # Two "match" decisions for one record with different persons contradict each other:
     # neither is obeyed and the record goes through the other passes.
     con.execute(f"""
-        INSERT INTO {decided}
+        INSERT INTO {decided} (record_key, person_id, match_probability, match_key)
         SELECT record_key, min(person_id), 1.0, 'review' FROM ident._reviews
         WHERE decision = 'match' GROUP BY record_key HAVING count(DISTINCT person_id) = 1
     """)

@@ -8,7 +8,17 @@ Writes (all in `ident`, they hold names, dates and addresses):
 
 Both `*_std` tables carry the same linkage columns (LINK_COLUMNS) so Splink can compare them:
   uid                 person_id / record_key as text
-  bsn                 only when it passes the 11-proof (an invalid BSN is no evidence)
+  bsn                 only when it passes the 11-proof
+  bsn_mistyped        records: the 9 digits of a BSN that fails the 11-proof (a typo of
+                      someone's BSN is still evidence: one edit from the person's); else NULL
+  other_id            any other identifier both sides carry (a social-security or client
+                      number of the register), upper case, letters and digits only; NULL
+                      when the loaded tables have no `other_id` column
+  given_in_surname    'surname_stem given_first': the name whose frequency WITHIN its
+                      surname group is the term frequency of an agreeing given name
+  served_born_from, served_born_to  records: the birth dates a person of the ages the
+                      rules say the record's source serves ([ages_served]) has on the
+                      contact date; persons NULL
   surname_stem        own surname without voorvoegsels, letters only ("berg")
   surname_glued       voorvoegsels and surname glued ("vanderberg"), for "vanderBerg" forms
   surname_keys        stem, glued and the stems of each part of a double name
@@ -42,6 +52,7 @@ import re
 import duckdb
 import pyarrow as pa
 
+from mpg.pipeline import sql
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
 
@@ -50,7 +61,8 @@ LINK_COLUMNS = (
     "surname_phonetic", "given_first", "given_groups", "initials", "birth_date", "birth_year",
     "birth_month", "birth_day", "birth_text", "sex", "postcode", "house_number",
     "address_key", "address_keys", "postcodes", "residents_at_contact", "contact_date",
-    "neighbourhoods", "neighbourhood_years",
+    "neighbourhoods", "neighbourhood_years", "bsn_mistyped", "other_id", "given_in_surname",
+    "served_born_from", "served_born_to",
 )
 
 # Letters that strip_accents leaves alone, folded to what a Dutch clerk would type.
@@ -176,6 +188,9 @@ def create_macros(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...]) -> 
                      THEN 'V'
                  WHEN upper(trim(s)) IN ('O', 'X', 'U', 'ONBEKEND', 'OVERIG', 'ANDERS') THEN 'O'
             END;
+        -- Any other identifier: letters and digits, upper case; nothing left is none.
+        CREATE OR REPLACE TEMP MACRO mpg_other_id(x) AS
+            nullif(upper(regexp_replace(x, '[^0-9A-Za-z]', '', 'g')), '');
         -- Neighbourhood (wijk) codes: 'wk001401 ' and 'WK001401' are one neighbourhood.
         CREATE OR REPLACE TEMP MACRO mpg_neighbourhood(c) AS nullif(upper(trim(c)), '');
 
@@ -220,8 +235,19 @@ def load_nicknames(con: duckdb.DuckDBPyConnection, path) -> None:
         con.unregister("nicknames_arrow")
 
 
+def optional_column(con: duckdb.DuckDBPyConnection, table: str, column: str,
+                    alias: str = "") -> str:
+    """SQL for `column` of `table` (database.table) when the table has it, else NULL: the
+    identifiers a delivery may carry or not (other_id)."""
+    database, _, name = table.rpartition(".")
+    found = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = ? "
+                        "AND table_name = ? AND column_name = ?",
+                        [database, name, column]).fetchall()[0][0]
+    return f"{alias + '.' if alias else ''}{column}" if found else "CAST(NULL AS VARCHAR)"
+
+
 def identity_features(con: duckdb.DuckDBPyConnection, source: str, key: str, target: str) -> None:
-    """Write `target` (k, bsn, full_name, surname_stem, surname_glued, surname_keys,
+    """Write `target` (k, bsn, bsn_mistyped, full_name, surname_stem, surname_glued, surname_keys,
     surname_phonetic, given_first, initials, given_groups) for each row of `source`.
 
     Each macro gets a column, never another macro's result: a macro that uses its argument
@@ -241,6 +267,8 @@ def identity_features(con: duckdb.DuckDBPyConnection, source: str, key: str, tar
         l6 AS (SELECT *, mpg_phonetic_base(surname_stem) AS phonetic_base FROM l5)
         SELECT k,
                CASE WHEN mpg_bsn_ok(bsn_padded) THEN bsn_padded END AS bsn,
+               CASE WHEN regexp_full_match(bsn_padded, '[0-9]{{9}}') AND mpg_bsn_given(bsn_digits)
+                         AND NOT mpg_bsn_ok(bsn_padded) THEN bsn_padded END AS bsn_mistyped,
                full_name, surname_stem, mpg_letters(full_name) AS surname_glued,
                mpg_surname_keys(full_name) AS surname_keys,
                mpg_phonetic_key(phonetic_base) AS surname_phonetic,
@@ -344,7 +372,8 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     """, {"max_adults": settings.max_household_adults})
 
     identity_features(con, "ident.register_persons", "person_id", "ident._person_features")
-    con.execute("""
+    other_id = optional_column(con, "ident.register_persons", "other_id", "p")
+    con.execute(f"""
         CREATE OR REPLACE TABLE ident.persons_std AS
         WITH household AS (
             SELECT pa.person_id, list_distinct(flatten(list(f.surname_keys))) AS partner_keys
@@ -387,6 +416,9 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                CAST(NULL AS VARCHAR[]) AS residents_at_contact,
                CAST(NULL AS DATE) AS contact_date,
                w.neighbourhoods, w.neighbourhood_years,
+               CAST(NULL AS VARCHAR) AS bsn_mistyped, mpg_other_id({other_id}) AS other_id,
+               f.surname_stem || ' ' || f.given_first AS given_in_surname,
+               CAST(NULL AS DATE) AS served_born_from, CAST(NULL AS DATE) AS served_born_to,
                p.person_id, mpg_sex(p.sex) AS register_sex
         FROM ident.register_persons p
         JOIN ident._person_features f ON f.k = p.person_id
@@ -396,15 +428,24 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     """, {"first_year": ctx.manifest.run.window_start.year - 10,
           "last_year": ctx.manifest.run.window_end.year + 1})
 
-    con.execute("""
+    other_id = optional_column(con, "ident.records", "other_id", "o")
+    con.execute(f"""
         CREATE OR REPLACE TABLE ident._record_base AS
-        WITH r AS (SELECT * EXCLUDE (bsn_digits), bsn_digits AS bsn, postcode AS postcode_std,
-                          neighbourhood_code AS wijk
-                   FROM ident.records_clean WHERE NOT is_anonymous)
+        WITH r AS (SELECT c.* EXCLUDE (bsn_digits), c.bsn_digits AS bsn,
+                          c.postcode AS postcode_std, c.neighbourhood_code AS wijk,
+                          mpg_other_id({other_id}) AS other_id
+                   FROM ident.records_clean c JOIN ident.records o USING (record_key)
+                   WHERE NOT c.is_anonymous)
         SELECT *, CASE WHEN postcode_std IS NOT NULL AND house_number IS NOT NULL
                        THEN postcode_std || ' ' || house_number END AS address_key
         FROM r
     """)
+    # The ages each source serves (rules: [ages_served]) as the birth dates that fit them on
+    # the record's contact date.
+    sql.values_table(con, "ages_served", (("agency", "VARCHAR"), ("min_age", "INTEGER"),
+                                          ("max_age", "INTEGER")),
+                     [(code.value, ages.min_age, ages.max_age)
+                      for code, ages in ctx.rules.ages_served.items()])
     identity_features(con, "ident._record_base", "record_key", "ident._record_features")
     con.execute("""
         CREATE OR REPLACE TABLE ident.records_std AS
@@ -430,12 +471,19 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                CASE WHEN r.wijk IS NOT NULL AND r.contact_date IS NOT NULL
                     THEN [r.wijk || ':' || CAST(year(r.contact_date) AS VARCHAR)] END
                    AS neighbourhood_years,
+               f.bsn_mistyped, r.other_id,
+               f.surname_stem || ' ' || f.given_first AS given_in_surname,
+               CAST(r.contact_date - to_years(g.max_age + 1) + INTERVAL 1 DAY AS DATE)
+                   AS served_born_from,
+               CAST(r.contact_date - to_years(g.min_age) AS DATE) AS served_born_to,
                r.record_key, r.agency, r.file, r.record_id, r.in_window
         FROM ident._record_base r
         JOIN ident._record_features f ON f.k = r.record_key
         LEFT JOIN residents s USING (record_key)
+        LEFT JOIN ages_served g USING (agency)
         ORDER BY r.record_key
     """)
+    con.execute("DROP TABLE ages_served")
     for table in ("_adult_spells", "_partners", "_person_features", "_record_features",
                   "_record_base"):
         con.execute(f"DROP TABLE IF EXISTS ident.{table}")

@@ -4,10 +4,15 @@ Runs load, standardise and link of one delivery as `mpg run` does, in a private 
 inside TUNE_DIR (deleted afterwards), then writes into TUNE_DIR:
   match_weights.html              Splink's match weights chart (self-contained, works offline)
   m_u_parameters.csv              per comparison level: m, u, match weight, trained or prior
-  threshold_curve.csv / .html     for thresholds 0.5 .. 0.999: links made and the count that
-                                  results (mpg_total and each category), via pipeline.recount
+  threshold_curve.csv / .html     for thresholds 0.5 .. 0.999: links made, records resolved
+                                  only at household level (household_links) and the count
+                                  that results (mpg_total and each category), via
+                                  pipeline.recount
   identifying_clerical_review.csv the record-person pairs nearest the threshold, with names,
-                                  birth dates and addresses side by side and an empty
+                                  birth dates and addresses side by side, whether the record
+                                  is linked to that person now (linked_now) or counts for
+                                  the household of its candidates (household_now,
+                                  record_household_id), and an empty
                                   `decision` column (match / non_match) for
                                   `linkage.review.import_reviews`.
 Only the last file holds identifying data, and its name says so.
@@ -168,14 +173,16 @@ def threshold_curve(con: duckdb.DuckDBPyConnection, ctx, thresholds, console=Non
             if console is not None:
                 console.print(f"  threshold curve {index}/{len(thresholds)}: {threshold}")
             run_passes(con, ctx, threshold=threshold, rescore=False)
-            total, linked, probabilistic = con.execute("""
+            total, linked, probabilistic, households = con.execute("""
                 SELECT count(*), count(person_id),
-                       count(person_id) FILTER (WHERE match_key = 'probabilistic')
+                       count(person_id) FILTER (WHERE match_key = 'probabilistic'),
+                       count(household_id)
                 FROM ident.links""").fetchall()[0]
             summary = recount(con, ctx)
             by_category = summary.get("by_category", {})
             curve.append({"threshold": threshold, "records": total, "links": linked,
                           "probabilistic_links": probabilistic,
+                          "household_links": households,
                           "linkage_rate": round(linked / total, 4) if total else None,
                           "mpg_total": summary.get("mpg_total"),
                           **{name: n for name, n in by_category.items()},
@@ -193,7 +200,7 @@ def _write_curve_chart(path: Path, curve: list[dict], threshold: float,
     from splink.internals.html_utils import chart_html
     values = []
     for row in curve:
-        measures = ("links", "mpg_total", *categories)
+        measures = ("links", "household_links", "mpg_total", *categories)
         for measure in measures:
             if row.get(measure) is not None:
                 values.append({"threshold": row["threshold"], "measure": measure,
@@ -248,6 +255,10 @@ def write_clerical_review(con: duckdb.DuckDBPyConnection, settings, path: Path,
                round(c.pair_probability, 6) AS pair_probability,
                round(c.match_weight, 3) AS match_weight, c.rank AS candidate_rank,
                (l.person_id IS NOT DISTINCT FROM c.person_id) AS linked_now,
+               -- the record counts for the household of its candidates, this one among them
+               coalesce(list_contains(l.candidate_ids, c.person_id), false)
+                   AS household_now,
+               l.household_id AS record_household_id,
                rec.surname AS record_surname, rec.prefix AS record_prefix,
                rec.given_names AS record_given_names, rec.birth_date AS record_birth_date,
                rec.sex AS record_sex, rec.postcode AS record_postcode,

@@ -338,6 +338,22 @@ class EstimateRules(Frozen):
         return v
 
 
+class AgesServed(Frozen):
+    """The ages (whole years on the contact date, both ends included) an agency serves:
+    linkage weighs a register person outside them strongly against, never rules them out."""
+
+    min_age: Count | None = Field(None, ge=0, le=120)
+    max_age: Count | None = Field(None, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _a_range(self) -> "AgesServed":
+        if self.min_age is None and self.max_age is None:
+            raise ValueError("give min_age, max_age or both (ages on the contact date)")
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError("min_age must not be above max_age")
+        return self
+
+
 class Rules(Frozen):
     """The selection rules of definitions.md, as data an analyst can edit."""
 
@@ -351,6 +367,8 @@ class Rules(Frozen):
     max_reject_share: float = Field(0.5, ge=0, le=1)
     rounding_base: Count = Field(0, ge=0)  # 0 = no rounding
     estimate: EstimateRules = Field(default_factory=EstimateRules)
+    # Per source: the ages it serves (ZAR pupils, Jeugdzorg minors, OGGz adults); none = any.
+    ages_served: dict[AgencyCode, AgesServed] = Field(default_factory=dict)
 
     @field_validator("agencies")
     @classmethod
@@ -500,6 +518,8 @@ class PassesSettings(Frozen):
     name_dob_address: bool = True
     probabilistic: bool = True
     client: bool = True  # the agency's own client number ties a client's records together
+    # a record whose plausible candidates all live in one household counts for it
+    household: bool = True
 
 
 class TrainingSettings(Frozen):

@@ -66,7 +66,8 @@ from mpg.pipeline.errors import UsageError
 from mpg.pipeline.stage import Stage
 
 # ident.links match_keys of the records a draw re-links; every other record stays as it is.
-DRAWN_MATCH_KEYS = ("probabilistic", "below_threshold", "ambiguous")
+# "household": a record whose candidates all live in one household is drawn among them too
+DRAWN_MATCH_KEYS = ("probabilistic", "household", "below_threshold", "ambiguous")
 LEVELS = (0.80, 0.95)
 LINKAGE_LEVEL = 0.95  # the linkage intervals: the central 95% of the draws
 HOUSEHOLD_TYPES = ("single_parent", "two_adults", "more_adults")

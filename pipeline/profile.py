@@ -11,17 +11,18 @@ import duckdb
 
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
-from mpg.pipeline.select import codes
+from mpg.pipeline.select import RECORD_HOUSEHOLD, codes
 
 
 def profile(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     rules = ctx.rules
     # Social assistance: any member with a period overlapping the window (= in_window).
-    con.execute("""
+    # A BIJSTAND record resolved at household level describes its household too.
+    con.execute(f"""
         CREATE OR REPLACE TABLE counted_households AS
         WITH bijstand AS (
-            SELECT DISTINCT m.household_key
-            FROM records r JOIN memberships m USING (person_key)
+            SELECT DISTINCT {RECORD_HOUSEHOLD} AS household_key
+            FROM records r LEFT JOIN memberships m USING (person_key)
             WHERE list_contains($bijstand, r.agency) AND r.in_window)
         SELECT c.household_key, c.category, h.neighbourhood_code, h.n_adults, h.n_children,
                c.agencies, b.household_key IS NOT NULL AS bijstand,

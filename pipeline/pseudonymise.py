@@ -5,7 +5,8 @@ Reads `ident.register_persons`, `ident.persons_std`, `ident.person_addresses`,
 Writes, in the pseudonymised database: `persons` (person_key, age on the reference date, sex,
 origin, mother_key, father_key), `memberships` (who lives at which address on the reference
 date, as household_key + person_key) and `records` (agency records without names, birth
-dates, BSNs or addresses, carrying the linked person's key).
+dates, BSNs or addresses, carrying the linked person's key; a record resolved only at
+household level carries no person key but `household_key` and `candidate_keys`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,19 @@ import pyarrow as pa
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.keys import pseudonym_array
 from mpg.pipeline.stage import Stage
+
+
+def residence_on_reference_date_sql(ref: str = "$ref") -> str:
+    """(person_id, address_id, neighbourhood_code): where each person lives on the reference
+    date (a parameter); with overlapping periods (a register correction not yet closed) the
+    latest start wins, so nobody is in two households. The household of definitions.md is
+    the address; `linkage.link.household_pass` uses the same one."""
+    return f"""
+        SELECT r.person_id, r.address_id, r.neighbourhood_code
+        FROM ident.person_addresses r
+        WHERE r.start_date <= {ref} AND (r.end_date IS NULL OR r.end_date > {ref})
+        QUALIFY row_number() OVER (PARTITION BY r.person_id
+                                   ORDER BY r.start_date DESC, r.address_id) = 1"""
 
 
 def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
@@ -45,16 +59,9 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
         WHERE p.birth_date <= $ref
         ORDER BY k.person_key""", {"ref": ref})
 
-    # Where each person lives on the reference date; with overlapping periods (a register
-    # correction not yet closed) the latest start wins, so nobody is in two households.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE residence_on_reference_date AS
-        SELECT r.person_id, r.address_id, r.neighbourhood_code
-        FROM ident.person_addresses r
-        WHERE r.start_date <= $ref AND (r.end_date IS NULL OR r.end_date > $ref)
-        QUALIFY row_number() OVER (PARTITION BY r.person_id
-                                   ORDER BY r.start_date DESC, r.address_id) = 1""",
-                {"ref": ref})
+    # Where each person lives on the reference date.
+    con.execute("CREATE OR REPLACE TEMP TABLE residence_on_reference_date AS "
+                + residence_on_reference_date_sql(), {"ref": ref})
     # A household is named after its lowest register number among the adults (any member
     # when there is no adult), so a family keeps its key while its adults stay together.
     anchors = con.sql("""
@@ -70,6 +77,8 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
         "household_key": pseudonym_array(ctx.pseudonym_key, "household",
                                          anchors.column("anchor").combine_chunks())})
     con.register("household_keys_arrow", anchors)
+    con.execute("CREATE OR REPLACE TEMP TABLE household_keys AS "
+                "SELECT * FROM household_keys_arrow")
     con.execute("""
         CREATE OR REPLACE TABLE memberships AS
         SELECT h.household_key, k.person_key, r.neighbourhood_code
@@ -81,15 +90,26 @@ def pseudonymise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     con.unregister("household_keys_arrow")
     con.execute("DROP TABLE residence_on_reference_date")
 
+    # A record resolved at household level (match_key 'household') has no person_key but
+    # the household_key of the household its candidates live in, and their person keys.
     con.execute("""
         CREATE OR REPLACE TABLE records AS
+        WITH candidates AS (
+            SELECT l.record_key, list(k.person_key ORDER BY k.person_key) AS candidate_keys
+            FROM (SELECT record_key, unnest(candidate_ids) AS person_id FROM ident.links
+                  WHERE candidate_ids IS NOT NULL) l
+            JOIN ident.person_keys k USING (person_id) GROUP BY l.record_key)
         SELECT r.record_key, r.agency, r.file, r.row_number, r.record_id, r.contact_date,
                r.end_date, r.in_window, r.is_anonymous, r.neighbourhood_code,
-               k.person_key, l.match_probability, l.match_key
+               k.person_key, l.match_probability, l.match_key,
+               h.household_key, c.candidate_keys
         FROM ident.records_clean r
         LEFT JOIN ident.links l USING (record_key)
         LEFT JOIN ident.person_keys k ON k.person_id = l.person_id
+        LEFT JOIN household_keys h ON h.address_id = l.household_id
+        LEFT JOIN candidates c USING (record_key)
         ORDER BY r.record_key""")
+    con.execute("DROP TABLE household_keys")
 
 
 STAGE = Stage("pseudonymise",

@@ -10,6 +10,8 @@ Reads `records`, `memberships`, `households` and the rule set. Writes:
   (the weakest link behind that category);
 - `record_outcomes`: what became of every agency record (counted household, anonymous,
   outside the window, unlinked, no family household, profile only), so no row vanishes.
+A record resolved at household level (`records.household_key`, no person) counts for that
+household like a linked record of one of its members.
 
 Categories come from the rules (`Rules.categories`); their names and sources reach SQL as
 parameters, never as text.
@@ -22,6 +24,11 @@ from mpg.pipeline import sql
 from mpg.pipeline.config import Category, Rules
 from mpg.pipeline.context import RunContext
 from mpg.pipeline.stage import Stage
+
+
+# The household a record counts for (`records` r LEFT JOIN `memberships` m): its person's,
+# or, for a record resolved only at household level, the one its candidates live in.
+RECORD_HOUSEHOLD = "coalesce(m.household_key, r.household_key)"
 
 
 def codes(sources) -> list[str]:
@@ -114,28 +121,31 @@ def select(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     rules = ctx.rules
     agency_map(con, rules)
     # The records that can select a household: in the window, identified, linked to a
-    # person who lives in some household on the reference date.
-    con.execute("""
+    # person who lives in some household on the reference date, or resolved at household
+    # level (its candidates, one of whom it is, all live in that household).
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE household_records AS
-        SELECT m.household_key, r.agency AS source, r.record_key, r.match_probability
-        FROM records r JOIN memberships m USING (person_key)
-        WHERE r.in_window AND NOT r.is_anonymous""")
+        SELECT {RECORD_HOUSEHOLD} AS household_key, r.agency AS source, r.record_key,
+               r.match_probability
+        FROM records r LEFT JOIN memberships m USING (person_key)
+        WHERE r.in_window AND NOT r.is_anonymous AND {RECORD_HOUSEHOLD} IS NOT NULL""")
     con.execute("CREATE OR REPLACE TABLE household_agencies AS "
                 + household_agencies_sql("household_records"))
     query, params = categories_sql(rules, "household_records", "household_agencies")
     con.execute("CREATE OR REPLACE TABLE household_categories AS " + query, params)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TABLE record_outcomes AS
         SELECT r.record_key, r.agency,
                CASE WHEN list_contains($bijstand, r.agency) THEN 'profile_source'
                     WHEN NOT r.in_window THEN 'outside_window'
                     WHEN r.is_anonymous THEN 'anonymous_zorgnetwerk'
-                    WHEN r.person_key IS NULL THEN 'unlinked_records'
+                    WHEN r.person_key IS NULL AND r.household_key IS NULL
+                        THEN 'unlinked_records'
                     WHEN h.is_family IS NOT TRUE THEN 'no_family_household'
                     ELSE 'family_household' END AS outcome
         FROM records r
         LEFT JOIN memberships m USING (person_key)
-        LEFT JOIN households h USING (household_key)
+        LEFT JOIN households h ON h.household_key = {RECORD_HOUSEHOLD}
         ORDER BY r.record_key""", {"bijstand": codes(rules.bijstand_sources)})
     con.execute("DROP TABLE household_records")
     con.execute("DROP TABLE agency_map")

@@ -127,7 +127,8 @@ def test_links_has_one_row_per_non_anonymous_record(tmp_path):
     types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
                              "WHERE database_name = 'ident' AND table_name = 'links'").fetchall())
     assert types == {"record_key": "BIGINT", "person_id": "VARCHAR",
-                     "match_probability": "DOUBLE", "match_key": "VARCHAR"}
+                     "match_probability": "DOUBLE", "match_key": "VARCHAR",
+                     "household_id": "VARCHAR", "candidate_ids": "VARCHAR[]"}
 
 
 def _features(con, **columns):
@@ -264,8 +265,10 @@ def test_probabilistic_pass_links_variants_and_keeps_look_alikes_apart(tmp_path)
         # 5 two Pieter Jansens born the same day: the address on the contact date decides
         dict(surname="Jansen", given_names="Piet", birth_date=D(1970, 5, 5),
              postcode="9744 dd", house_number=70),
-        # 6 ... and without an address they stay apart
-        dict(surname="Jansen", given_names="Pieter", birth_date=D(1970, 5, 5)),
+        # 6 ... and without an address they stay apart (R5 puts P9 at MJD, but a delivery
+        # this small has too few links to measure what that is worth: `known` is neutral)
+        dict(agency="GELDZORG", surname="Jansen", given_names="Pieter",
+             birth_date=D(1970, 5, 5)),
         # 7 nickname and day/month swapped
         dict(surname="Smit", given_names="Kees", birth_date=D(1965, 3, 3)),
         dict(surname="Bakker", given_names="Henk", birth_date=D(1960, 10, 10)),
@@ -285,7 +288,9 @@ def test_probabilistic_pass_links_variants_and_keeps_look_alikes_apart(tmp_path)
         "R7": "P7", "R8": "P11", "R9": "P10", "R10": "P5", "R11": None}
     # Pieter Jansen twice with one birth date: both candidates are strong, neither wins.
     assert got["R6"][1] == "ambiguous"
-    assert got["R2"][1] in ("ambiguous", "below_threshold")
+    # Father and son with one name at one address, twins with one initial: one household
+    # either way, so the record counts for it (linkage.link.household_pass).
+    assert got["R2"][1] == got["R4"][1] == "household"
     assert got["R11"][1] is None  # no candidate at all
     # the link stage hands the model on as a table; the run writes linkage_model.json
     from mpg.linkage.probabilistic import stored_model
@@ -350,15 +355,16 @@ def test_client_number_ties_a_clients_records_to_one_person(tmp_path):
     persons = [dict(p, bsn="111222333") if p["person_id"] == "P9" else p for p in FAMILY]
     persons = [dict(p, bsn="123456782") if p["person_id"] == "P7" else
                (dict(p, bsn=None) if p["person_id"] == "P1" else p) for p in persons]
+    # Without the probabilistic pass: it would link R2 itself, MJD knowing P9 through R1.
     con = make_db(persons, FAMILY_RESIDENCES, records)
-    got = run(con, ctx_for(tmp_path))
+    got = run(con, ctx_for(tmp_path, **DETERMINISTIC))
     assert got["R1"] == ("P9", "bsn") and got["R5"] == ("P7", "bsn")
     assert got["R2"] == ("P9", "client")
     assert got["R3"][0] is None
     assert got["R6"][0] is None
     assert got["R7"][0] is None
     off = run(make_db(persons, FAMILY_RESIDENCES, records),
-              ctx_for(tmp_path, passes={"client": False}))
+              ctx_for(tmp_path, passes={"client": False, "probabilistic": False}))
     assert off["R2"][0] is None
 
 
@@ -471,5 +477,6 @@ def test_neighbourhood_and_initials_separate_namesakes(tmp_path):
     assert "WK13:2003" in std["N2"] and std["N1"] == ["WK07:2003"]
     weights = {(k, p): w for k, p, w in con.execute(
         "SELECT record_key, person_id, match_weight FROM ident.link_scores").fetchall()}
-    assert weights[(1, "N2")] - weights[(1, "N1")] > 3
+    # (N1 may fall so far behind that the pair is not even kept as a candidate)
+    assert weights[(1, "N2")] - weights.get((1, "N1"), float("-inf")) > 3
     assert weights[(2, "V1")] - weights[(2, "V2")] >= load_linkage().min_margin
