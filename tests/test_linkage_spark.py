@@ -9,7 +9,9 @@ import logging
 import pytest
 
 from mpg.linkage.model import PERSONS, RECORDS, splink_settings
-from mpg.linkage.standardise import LINK_COLUMNS
+from mpg.linkage.probabilistic import (DETERMINISTIC_KEYS, WITHIN_SURNAME, _input_tables,
+                                       _within_surname_table, inside_ident, stored_model)
+from mpg.pipeline import sql
 from test_linkage_example import example_connection, example_ctx, link_example
 
 pytestmark = pytest.mark.slow
@@ -31,6 +33,20 @@ def spark(tmp_path_factory):
     session.stop()
 
 
+def _trained(settings_dict: dict, model: dict) -> dict:
+    """Splink's settings (SQL still with its base dialect, so Spark gets it translated)
+    with the m and u the DuckDB run trained."""
+    trained = {(c["output_column_name"], lv.get("label_for_charts")): lv
+               for c in model["comparisons"] for lv in c["comparison_levels"]}
+    for comparison in settings_dict["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            done = trained.get((comparison["output_column_name"], level.get("label_for_charts")))
+            for key in ("m_probability", "u_probability"):
+                if done is not None and key in done:
+                    level[key] = done[key]
+    return settings_dict
+
+
 def test_default_model_predicts_the_same_best_persons_on_spark_and_duckdb(tmp_path, spark):
     from splink import Linker, SparkAPI
     con, manifest = example_connection()
@@ -38,16 +54,27 @@ def test_default_model_predicts_the_same_best_persons_on_spark_and_duckdb(tmp_pa
     link_example(con, ctx)
     duck_best = dict(con.execute(
         "SELECT record_key, person_id FROM ident.link_scores WHERE rank = 1").fetchall())
+    model = stored_model(con)
 
-    columns = ", ".join(LINK_COLUMNS)
-    # Arrow carries the list and date types across; pandas would leave Spark guessing.
-    records = con.sql(f"SELECT {columns} FROM ident.records_std").to_arrow_table()
-    persons = con.sql(f"SELECT {columns} FROM ident.persons_std").to_arrow_table()
+    # The probabilistic pass's own input tables: the deterministic links tell which
+    # agencies know a person; the records they decided are not scored.
+    with inside_ident(con):
+        _input_tables(con, "ident.links", ctx.manifest.run.reference_date)
+        _within_surname_table(con)
+        keys = ", ".join(sql.literal(k) for k in DETERMINISTIC_KEYS)
+        con.execute(f"""DELETE FROM ident._splink_records WHERE CAST(uid AS BIGINT) IN
+                        (SELECT record_key FROM ident.links WHERE match_key IN ({keys}))""")
+        # Arrow carries the list and date types across; pandas would leave Spark guessing.
+        records = con.sql("SELECT * FROM ident._splink_records").to_arrow_table()
+        persons = con.sql("SELECT * FROM ident._splink_persons").to_arrow_table()
+        within = con.sql("SELECT * FROM ident._splink_tf_within_surname").to_arrow_table()
     db_api = SparkAPI(spark_session=spark)
-    settings = ctx.linkage
+    settings = _trained(splink_settings(ctx.linkage, persons.num_rows), model)
     linker = Linker([db_api.register(spark.createDataFrame(records), dataset_display_name=RECORDS),
                      db_api.register(spark.createDataFrame(persons), dataset_display_name=PERSONS)],
-                    splink_settings(settings, persons.num_rows), log_level=logging.WARNING)
+                    settings, log_level=logging.WARNING)
+    linker.table_management.register_term_frequency_lookup(
+        db_api.register(spark.createDataFrame(within)), WITHIN_SURNAME)
     pred = linker.inference.predict(threshold_match_weight=-10).as_pandas_dataframe()
     record_left = pred.source_dataset_l == RECORDS
     pred["record_key"] = pred.uid_l.where(record_left, pred.uid_r).astype(int)
@@ -55,5 +82,4 @@ def test_default_model_predicts_the_same_best_persons_on_spark_and_duckdb(tmp_pa
     best = (pred.sort_values(["record_key", "match_weight", "person_id"],
                              ascending=[True, False, True])
             .drop_duplicates("record_key").set_index("record_key").person_id.to_dict())
-    # DuckDB scored only the records the deterministic passes left; Spark scored them all.
     assert duck_best and {k: best.get(k) for k in duck_best} == duck_best
