@@ -57,6 +57,9 @@ from mpg.pipeline.stage import Stage
 LINKS_TABLE = "ident.links"
 # (record_key, person_id, match_probability, match_key, household_id, candidate_ids)
 DECIDED = "ident._link_decided"
+# The columns of ident.links (and of the decided links the passes build up).
+LINK_COLUMNS_SQL = ("record_key BIGINT, person_id VARCHAR, match_probability DOUBLE, "
+                    "match_key VARCHAR, household_id VARCHAR, candidate_ids VARCHAR[]")
 DECIDED_COLUMNS = "record_key, person_id, match_probability, match_key"
 VETOES = "ident._link_vetoes"  # (record_key, person_id) reviewed as non_match
 _NO_SCORES = ("(SELECT NULL::BIGINT AS record_key, NULL::DOUBLE AS best_probability, "
@@ -111,9 +114,7 @@ def run_passes(con: duckdb.DuckDBPyConnection, ctx: RunContext, *,
     """Every pass the settings switch on, in order, into ident.links. `threshold` and
     `rescore=False` are for `mpg tune`: other thresholds on the scores already made."""
     settings = ctx.linkage
-    con.execute(f"""CREATE OR REPLACE TABLE {DECIDED} (record_key BIGINT, person_id VARCHAR,
-                    match_probability DOUBLE, match_key VARCHAR, household_id VARCHAR,
-                    candidate_ids VARCHAR[])""")
+    con.execute(f"CREATE OR REPLACE TABLE {DECIDED} ({LINK_COLUMNS_SQL})")
     con.execute(f"CREATE OR REPLACE TABLE {VETOES} (record_key BIGINT, person_id VARCHAR)")
     state = PassInput(con, ctx, DECIDED, VETOES,
                       settings.threshold if threshold is None else threshold, rescore)

@@ -15,6 +15,7 @@ import pytest
 
 from harness import memory_context, memory_db
 from mpg.linkage import standardise
+from mpg.linkage.link import LINK_COLUMNS_SQL
 from mpg.linkage.probabilistic import EMPTY_SCORES
 from mpg.linkage.review import import_reviews
 from mpg.pipeline import estimate, households, profile, pseudonymise, select
@@ -35,7 +36,8 @@ class Town:
         self.persons: list[dict] = []
         self.residences: list[dict] = []
         self.records: list[dict] = []
-        self.links: dict[int, tuple[str | None, float | None, str | None]] = {}
+        # record key -> (person_id, match_probability, match_key[, household_id])
+        self.links: dict[int, tuple] = {}
         self.scores: list[tuple] = []
 
     def household(self, adults: int = 1, children: int = 1, code: str = "WK01") -> list[str]:
@@ -69,6 +71,14 @@ class Town:
             self.scores.append((key, person, 10.0 - rank, 0.99, p, rank, None))
         return key
 
+    def at_household(self, agency: str, candidates: list[tuple[str, float]]) -> int:
+        """A record resolved at household level (match_key household): its candidates all
+        live at one address, its person unresolved."""
+        key = self.scored(agency, candidates)
+        address = {r["person_id"]: r["address_id"] for r in self.residences}[candidates[0][0]]
+        self.links[key] = (None, sum(p for _, p in candidates), "household", address)
+        return key
+
     def family_on(self, lists: str, code: str = "WK01", adults: int = 1) -> list[str]:
         """A family household on the lists named by letters: B(IB), M(ULTI_AGENCY),
         Z(ORGNETWERK)."""
@@ -99,10 +109,10 @@ def counted(town: Town, tmp_path: Path, rules=None, review_db=None):
         rules = load_rules(rules_file(tmp_path, f"bootstrap = {BOOTSTRAP}"))
     ctx = memory_context(tmp_path, rules=rules, review_db=review_db)
     run_stage(con, ctx, standardise.STAGE)
-    con.execute("""CREATE TABLE ident.links (record_key BIGINT, person_id VARCHAR,
-                   match_probability DOUBLE, match_key VARCHAR)""")
-    con.executemany("INSERT INTO ident.links VALUES (?, ?, ?, ?)",
-                    [(k, *v) for k, v in sorted(town.links.items())])
+    con.execute(f"CREATE TABLE ident.links ({LINK_COLUMNS_SQL})")
+    con.executemany("INSERT INTO ident.links (record_key, person_id, match_probability, "
+                    "match_key, household_id) VALUES (?, ?, ?, ?, ?)",
+                    [(k, *v, None)[:5] for k, v in sorted(town.links.items())])
     con.execute(EMPTY_SCORES)
     if town.scores:
         con.executemany("INSERT INTO ident.link_scores VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -312,6 +322,27 @@ def test_an_ambiguous_record_moves_a_family_in_and_out_of_multi_agency(tmp_path)
     con2, _, _ = counted(town, tmp_path / "again")
     assert con2.execute("SELECT * FROM linkage_draw_counts ORDER BY ALL").fetchall() == \
         con.execute("SELECT * FROM linkage_draw_counts ORDER BY ALL").fetchall()
+
+
+def test_a_household_level_record_stays_with_its_household_in_every_draw(tmp_path):
+    """The record's candidates (mother and daughter, one name) live in one household: each
+    draw picks one of them, so the family keeps its third agency in every draw, also when
+    another drawn record of the household makes the draws look at it again."""
+    def extra(town: Town) -> None:
+        family = town.household()
+        town.record("GELDZORG", family[0])
+        town.record("OGGZ", family[0])
+        town.at_household("WOONKANS", [(family[0], 0.55), (family[1], 0.45)])
+        town.scored("ZORGNETWERK", [(family[1], 1.0)], linked=family[1])
+
+    con, ctx, _ = counted(spread_town(extra), tmp_path)
+    run = dict(con.execute("SELECT category, count(*) FROM household_categories "
+                           "WHERE category IS NOT NULL GROUP BY ALL").fetchall())
+    assert run["MULTI_AGENCY"] == 8 + 2 + 1  # the family counts at household level
+    counts = con.execute("SELECT draw, category, count FROM linkage_draw_counts "
+                         "WHERE category = 'MULTI_AGENCY' AND draw > 0").fetchall()
+    assert len(counts) == 50 and {n for _, _, n in counts} == {run["MULTI_AGENCY"]}
+    assert section(con)["linkage"]["records_drawn"] == 2
 
 
 def test_draws_of_a_certain_link_reproduce_the_run(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 
 from harness import memory_context, memory_db
 from mpg.linkage import standardise
+from mpg.linkage.link import LINK_COLUMNS_SQL
 from mpg.pipeline import households, profile, pseudonymise, select
 from mpg.pipeline.runner import run_stage
 
@@ -65,9 +66,8 @@ def count(tmp_path, persons, residences, records, links, *, rules=None) -> Count
     con = memory_db(persons, residences, records)
     ctx = memory_context(tmp_path, rules=rules)
     run_stage(con, ctx, standardise.STAGE)
-    con.execute("""CREATE TABLE ident.links AS SELECT record_key, NULL::VARCHAR AS person_id,
-                   NULL::DOUBLE AS match_probability, NULL::VARCHAR AS match_key
-                   FROM ident.records_std""")
+    con.execute(f"CREATE TABLE ident.links ({LINK_COLUMNS_SQL})")
+    con.execute("INSERT INTO ident.links (record_key) SELECT record_key FROM ident.records_std")
     for record_id, person_id in links.items():
         con.execute("""UPDATE ident.links SET person_id = ?, match_probability = 1.0,
                        match_key = 'truth' WHERE record_key =
