@@ -134,7 +134,10 @@ def publish(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                   out / "rejects.csv")
     sql.write_parquet(con, """
         SELECT r.agency, r.file, r.record_id, l.person_id, l.match_probability,
-               CASE WHEN r.is_anonymous THEN 'anonymous' ELSE l.match_key END AS match_key
+               CASE WHEN r.is_anonymous THEN 'anonymous' ELSE l.match_key END AS match_key,
+               -- match_key household: the register address of the household its
+               -- candidates share on the reference date, and those candidates
+               l.household_id, l.candidate_ids
         FROM ident.records_clean r LEFT JOIN ident.links l USING (record_key)
         ORDER BY r.record_key""", out / "links.parquet")
 

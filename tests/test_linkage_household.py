@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from harness import memory_context, memory_db
 from mpg.linkage.link import STAGE as link_stage
 from mpg.linkage.standardise import STAGE as standardise_stage
+from mpg.pipeline import estimate
 from mpg.pipeline.config import load_linkage
 from mpg.pipeline.runner import run_stage
 from mpg.pipeline.stages import COUNTING
+from mpg.reports import outputs
 
 D = dt.date
 
@@ -89,7 +93,7 @@ def _run(tmp_path, records=RECORDS, **linkage):
     report = run_stage(con, ctx, link_stage)
     for stage in COUNTING:
         run_stage(con, ctx, stage)
-    return con, report
+    return con, report, ctx
 
 
 def _links(con):
@@ -101,7 +105,7 @@ def _links(con):
 
 
 def test_two_candidates_in_one_household_count_for_it(tmp_path):
-    con, report = _run(tmp_path)
+    con, report, ctx = _run(tmp_path)
     links = _links(con)
     assert links["R3"] == (None, "household", "A1", ["K1", "M1"])
     assert report.metrics["link"]["resolved_at_household"] == 1
@@ -124,9 +128,17 @@ def test_two_candidates_in_one_household_count_for_it(tmp_path):
                            [mother_household]).fetchall()[0][0]
     assert list(agencies) == ["GELDZORG", "OGGZ", "WOONKANS"]
 
+    # links.parquet, the analyst's file, names the household and the candidates
+    for stage in (estimate.STAGE, outputs.STAGE):
+        run_stage(con, ctx, stage)
+    links_file = pd.read_parquet(ctx.stage_out / "links.parquet").set_index("record_id")
+    r3 = links_file.loc["R3"]
+    assert (r3.match_key, r3.household_id, sorted(r3.candidate_ids)) == \
+        ("household", "A1", ["K1", "M1"]) and pd.isna(r3.person_id)
+
 
 def test_candidates_in_two_households_stay_unlinked(tmp_path):
-    con, _ = _run(tmp_path)
+    con, _, _ = _run(tmp_path)
     pid, key, household, candidates = _links(con)["R6"]
     assert pid is None and household is None and candidates is None
     assert key == "ambiguous"
@@ -139,14 +151,14 @@ def test_candidates_in_two_households_stay_unlinked(tmp_path):
 
 
 def test_household_resolution_can_be_switched_off(tmp_path):
-    con, report = _run(tmp_path, passes={"household": False})
+    con, report, _ = _run(tmp_path, passes={"household": False})
     pid, key, household, _ = _links(con)["R3"]
     assert (pid, household) == (None, None) and key in ("ambiguous", "below_threshold")
     assert report.metrics["link"]["resolved_at_household"] == 0
 
 
 def test_a_person_born_after_the_contact_is_no_candidate(tmp_path):
-    con, _ = _run(tmp_path)
+    con, _, _ = _run(tmp_path)
     # the baby K2 (born 2003-07-01) bears the name too, but the contact was in May
     assert _links(con)["R7"][:2] == ("M2", "probabilistic")
     candidates = {p for (p,) in con.execute(
@@ -156,7 +168,7 @@ def test_a_person_born_after_the_contact_is_no_candidate(tmp_path):
     # at OGGZ, which serves adults only ([ages_served]), the baby weighs far less
     later = [dict(RECORDS[6], contact_date=D(2003, 8, 1), agency="MJD"),
              dict(RECORDS[6], contact_date=D(2003, 8, 1))]
-    con, _ = _run(tmp_path, records=later)
+    con, _, _ = _run(tmp_path, records=later)
     links = _links(con)
     assert links["R1"][:3] == (None, "household", "A4")
     assert links["R2"][:2] == ("M2", "probabilistic")
