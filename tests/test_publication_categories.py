@@ -322,8 +322,9 @@ def test_a_rule_set_without_min_agencies_or_profile(tmp_path: Path):
     pub = tmp_path / "pub"
     written = publish(out, pub)
     book = written[0]
+    # (the estimate's sheet: its lists default to the rule set's two categories)
     assert openpyxl.load_workbook(book).sheetnames == ["Summary", "Neighbourhoods", "Profile",
-                                                       "Notes"]
+                                                       "Notes", "Estimate"]
     assert sheet_rows(book, "Neighbourhoods")[2][3:6] == ("BIB", "Zorgnetwerk", "MPG")
     assert sheet_rows(book, "Profile")[0][0] == "Profiel van de gezinnen"
     method = method_texts(pub)
