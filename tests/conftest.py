@@ -19,6 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from builder import Delivery  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+# The CLI's consoles are made when mpg.cli is first imported, and Rich reads the width then:
+# wide in every test process (xdist workers too), so the tests that read a table find a
+# row on one line.
+os.environ["COLUMNS"] = "200"
 TEST_KEY = b"test-key-not-secret-0001"
 
 
