@@ -336,6 +336,11 @@ def generated_city(n_persons: int, n_records: int, seed: int = 1) -> Task:
             g = first
         g = _strip(g) if g and rng.random() < 0.7 else g
         b = person["birth_date"]
+        if b is not None and contact < b:
+            # nobody has a file before they are born: the same draw, moved into the span
+            # between the birth and the last contact date (the random stream stays as it was)
+            span = max((dt.date(2002, 1, 1) + dt.timedelta(days=900) - b).days, 1)
+            contact = b + dt.timedelta(days=(contact - dt.date(2002, 1, 1)).days % span)
         u = rng.random()
         if u < 0.03 and b.day <= 12:
             b = dt.date(b.year, b.day, b.month)
