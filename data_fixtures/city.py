@@ -287,7 +287,7 @@ def _capture(town: Town, careers: pd.DataFrame, period: oracle.Period, live: pd.
     for name in lists:
         out[name] = out[name].fillna(0).astype(int)
         out["drawn_" + name] = out["drawn_" + name].astype("Int64")
-    out["latent"] = out["latent"].fillna(False).astype(bool)
+    out["latent"] = out["latent"].eq(True)  # missing (outer join): not latent
     out["class"] = out["class"].fillna("").astype(str)
     out["shape"] = out["shape"].fillna("").astype(str)
     return out[["address_id", *lists, "latent", "class", *("drawn_" + n for n in lists),
