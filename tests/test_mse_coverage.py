@@ -21,6 +21,7 @@ log-linear estimate downwards and no interval covers well. The test prints what 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -73,7 +74,9 @@ def run(args: tuple[str, int]) -> tuple[bool, bool, bool]:
 
 def measure() -> dict[str, tuple[float, float, float]]:
     jobs = [(name, i) for name in SCENARIOS for i in range(SIMULATIONS)]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawn, never fork: a test process (an xdist worker) holds BLAS and DuckDB threads, and
+    # a forked child of a threaded process can crash in numpy
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(run, jobs, chunksize=5))
     out = {}
     for name in SCENARIOS:
