@@ -290,6 +290,44 @@ def _reader_bounds(values: Mapping[Key, int], status: Mapping[Key, Status], min_
     return lo, hi
 
 
+def _unknown_cells(values: Mapping[Key, int], status: Mapping[Key, Status],
+                   hidden: frozenset) -> list[Key]:
+    """What a reader does not see: the kept-back and hidden cells, in table order."""
+    return [k for k in values if status.get(k, Status.SHOWN) is not Status.SHOWN
+            or k in hidden]
+
+
+def _reader_problem(values: Mapping[Key, int], relations: Sequence[Relation],
+                    status: Mapping[Key, Status], min_cell: int, hidden: frozenset,
+                    extra: int = 0):
+    """The reader's integer program: the unknown cells (kept back or hidden, in table
+    order), their index, a finite cap, their bounds (as `recoverable`, capped) and each
+    relation as an equality row over them, padded with `extra` zero columns for the
+    caller's own variables. Returns (unknown, index, cap, lower, upper, rows, rhs)."""
+    unknown = _unknown_cells(values, status, hidden)
+    index = {k: i for i, k in enumerate(unknown)}
+    # A finite stand-in for "no upper bound": above every true value, so a largest value
+    # that reaches it still shows the cell is not pinned (and the solver never sees an
+    # unbounded problem).
+    cap = 2 * sum(int(v) for v in values.values()) + min_cell + 1
+    lo, hi = _reader_bounds(values, status, min_cell, hidden)
+    lower = [float(lo[k]) for k in unknown]
+    upper = [float(min(hi[k], cap)) for k in unknown]
+    rows, rhs = [], []
+    for rel in relations:
+        row = np.zeros(len(unknown) + extra)
+        const = 0
+        for k, w in rel.terms:
+            if k in index:
+                row[index[k]] += w
+            else:
+                const += w * values[k]
+        if row.any():
+            rows.append(row)
+            rhs.append(-const)
+    return unknown, index, cap, lower, upper, rows, rhs
+
+
 def exact_recoverable(values: Mapping[Key, int], relations: Sequence[Relation],
                       status: Mapping[Key, Status], min_cell: int, *,
                       hidden: Collection[Key] = ()) -> list[Key]:
@@ -305,32 +343,12 @@ def exact_recoverable(values: Mapping[Key, int], relations: Sequence[Relation],
         from scipy.optimize import Bounds, LinearConstraint, milp
     except ImportError as exc:  # pragma: no cover - scipy is a dependency
         raise RuntimeError("the disclosure audit needs scipy (pip install scipy)") from exc
-    hidden = frozenset(hidden)
-    unknown = [k for k in values if status.get(k, Status.SHOWN) is not Status.SHOWN
-               or k in hidden]
-    protected = [k for k in unknown if status.get(k, Status.SHOWN) is not Status.SHOWN]
+    protected = [k for k in values if status.get(k, Status.SHOWN) is not Status.SHOWN]
     if not protected:
         return []
-    index = {k: i for i, k in enumerate(unknown)}
-    # A finite stand-in for "no upper bound": above every true value, so a largest value
-    # that reaches it still shows the cell is not pinned (and the solver never sees an
-    # unbounded problem).
-    cap = 2 * sum(int(v) for v in values.values()) + min_cell + 1
-    lo, hi = _reader_bounds(values, status, min_cell, hidden)
-    lower = np.array([lo[k] for k in unknown], dtype=float)
-    upper = np.array([min(hi[k], cap) for k in unknown], dtype=float)
-    rows, rhs = [], []
-    for rel in relations:
-        row = np.zeros(len(unknown))
-        const = 0
-        for k, w in rel.terms:
-            if k in index:
-                row[index[k]] += w
-            else:
-                const += w * values[k]
-        if row.any():
-            rows.append(row)
-            rhs.append(-const)
+    unknown, index, _, lower, upper, rows, rhs = _reader_problem(
+        values, relations, status, min_cell, frozenset(hidden))
+    lower, upper = np.array(lower), np.array(upper)
     constraints = [LinearConstraint(np.array(rows), rhs, rhs)] if rows else []
     truth = np.array([values[k] for k in unknown], dtype=float)
     free = np.zeros(len(unknown), dtype=bool)
@@ -481,30 +499,17 @@ def alternatives(values: Mapping[Key, int], relations: Sequence[Relation],
     except ImportError as exc:  # pragma: no cover - scipy is a dependency
         raise RuntimeError("the disclosure audit needs scipy (pip install scipy)") from exc
     hidden = frozenset(hidden)
-    unknown = [k for k in values if status.get(k, Status.SHOWN) is not Status.SHOWN
-               or k in hidden]
-    if target not in unknown:
+    unknown_set = set(_unknown_cells(values, status, hidden))
+    if target not in unknown_set:
         return
-    index = {k: i for i, k in enumerate(unknown)}
-    near = [k for k in dict.fromkeys(near) if k in index]
-    n, m = len(unknown), len(near)
-    cap = 2 * sum(int(v) for v in values.values()) + min_cell + 1
-    lo, hi = _reader_bounds(values, status, min_cell, hidden)
-    lower = np.array([lo[k] for k in unknown] + [0.0] * m, dtype=float)
-    upper = np.array([min(hi[k], cap) for k in unknown] + [float(cap)] * m, dtype=float)
-    rows, low_rhs, high_rhs = [], [], []
-    for rel in relations:
-        row = np.zeros(n + m)
-        const = 0
-        for k, w in rel.terms:
-            if k in index:
-                row[index[k]] += w
-            else:
-                const += w * values[k]
-        if row.any():
-            rows.append(row)
-            low_rhs.append(-const)
-            high_rhs.append(-const)
+    near = [k for k in dict.fromkeys(near) if k in unknown_set]
+    m = len(near)
+    unknown, index, cap, lower, upper, rows, rhs = _reader_problem(
+        values, relations, status, min_cell, hidden, extra=m)
+    n = len(unknown)
+    lower = np.array(lower + [0.0] * m)
+    upper = np.array(upper + [float(cap)] * m)
+    low_rhs, high_rhs = list(rhs), list(rhs)
     for j, k in enumerate(near):  # d_j >= |x_k - its true value|; the sum of d_j is minimised
         for sign in (1.0, -1.0):
             row = np.zeros(n + m)
