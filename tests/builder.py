@@ -449,6 +449,31 @@ class Delivery:
         return target
 
     # ----------------------------------------------------------------- helpers
+    def families_on_lists(self, cells: Mapping[str, int],
+                          neighbourhood: Any = lambda n: "WK01") -> tuple[dict[str, list], int]:
+        """Families on the capture lists the letters of `cells` name (B: BIB; M: three
+        agencies, the multi-agency rule; Z: a care network), `count` of each pattern, the
+        n-th in `neighbourhood(n)`, linked by BSN. Returns the records per agency (not yet
+        written as sources) and how many families were made."""
+        rows: dict[str, list] = {}
+        n = 0
+        for letters, count in cells.items():
+            for _ in range(count):
+                n += 1
+                h = self.family(f"A{n}", neighbourhood(n), surname=f"Gezin{n}",
+                                adults=[{"birth_date": "1970-01-01",
+                                         "given_names": f"Moeder{n}"}],
+                                children=[{"birth_date": "1995-01-01",
+                                           "given_names": f"Kind{n}"}])
+                if "B" in letters:
+                    rows.setdefault("BIB", []).append(self.record(h.mother, "2003-03-03"))
+                if "M" in letters:
+                    for agency in ("GELDZORG", "WOONKANS", "OGGZ"):
+                        rows.setdefault(agency, []).append(self.record(h.mother, "2003-04-04"))
+                if "Z" in letters:
+                    rows.setdefault("ZORGNETWERK", []).append(self.record(h.child, "2003-05-05"))
+        return rows, n
+
     def all_identifying_values(self) -> list[str]:
         """Names, BSNs and birth dates in the register, in the forms a message could show
         them. Used to check that messages never carry identifying data."""

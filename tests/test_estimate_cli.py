@@ -93,21 +93,7 @@ def test_usage_errors_exit_2(tmp_path, args):
 def pattern_delivery(root: Path, cells: dict[str, int]) -> Delivery:
     """Families on the lists the letters name (B, M, Z), linked by BSN."""
     d = Delivery(root)
-    rows: dict[str, list] = {}
-    n = 0
-    for letters, count in cells.items():
-        for _ in range(count):
-            n += 1
-            h = d.family(f"A{n}", f"WK0{n % 3 + 1}", surname=f"Gezin{n}",
-                         adults=[{"birth_date": "1970-01-01", "given_names": f"Moeder{n}"}],
-                         children=[{"birth_date": "1995-01-01", "given_names": f"Kind{n}"}])
-            if "B" in letters:
-                rows.setdefault("BIB", []).append(d.record(h.mother, "2003-03-03"))
-            if "M" in letters:
-                for agency in ("GELDZORG", "WOONKANS", "OGGZ"):
-                    rows.setdefault(agency, []).append(d.record(h.mother, "2003-04-04"))
-            if "Z" in letters:
-                rows.setdefault("ZORGNETWERK", []).append(d.record(h.child, "2003-05-05"))
+    rows, _ = d.families_on_lists(cells, lambda n: f"WK0{n % 3 + 1}")
     for agency, agency_rows in rows.items():
         d.source(agency, agency_rows)
     return d

@@ -71,21 +71,7 @@ WORDS = {
 def town(root: Path, cells: dict[str, int], plain: int = 30) -> Delivery:
     """The families of `cells` in WK01 and `plain` families on no list, half in WK02."""
     d = Delivery(root)
-    rows: dict[str, list] = {}
-    n = 0
-    for letters, count in cells.items():
-        for _ in range(count):
-            n += 1
-            h = d.family(f"A{n}", "WK01", surname=f"Gezin{n}",
-                         adults=[{"birth_date": "1970-01-01", "given_names": f"Moeder{n}"}],
-                         children=[{"birth_date": "1995-01-01", "given_names": f"Kind{n}"}])
-            if "B" in letters:
-                rows.setdefault("BIB", []).append(d.record(h.mother, "2003-03-03"))
-            if "M" in letters:
-                for agency in ("GELDZORG", "WOONKANS", "OGGZ"):
-                    rows.setdefault(agency, []).append(d.record(h.mother, "2003-04-04"))
-            if "Z" in letters:
-                rows.setdefault("ZORGNETWERK", []).append(d.record(h.child, "2003-05-05"))
+    rows, n = d.families_on_lists(cells)
     for i in range(plain):
         n += 1
         d.family(f"A{n}", "WK02" if i % 2 else "WK01", surname=f"Gezin{n}",
