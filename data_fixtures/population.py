@@ -359,24 +359,23 @@ def draw_households(rng: np.random.Generator, deprivation: np.ndarray, day: int,
     twin_pairs = np.stack([kid[np.flatnonzero(twin) - 1], kid[twin]], axis=1)
     _alike_siblings(rng, bank, given, hh, sex, origin, birth_year, children, n_children,
                     twin_pairs)
-    # Mother and daughter with the same first given name.
-    daughters = np.flatnonzero(((role == CHILD) | (role == ADULT_CHILD)) & (sex == "V")
-                               & (mother >= 0) & (rng.random(N) < NAMED_AFTER_MOTHER))
-    daughters = daughters[origin[daughters] == origin[mother[daughters]]]
-    if len(daughters):
-        given[daughters] = [with_first_name(d, first_name(m))
-                            for d, m in zip(given[daughters], given[mother[daughters]])]
-    same_name_as_mother = np.zeros(N, dtype=bool)
-    same_name_as_mother[daughters] = True
-    # Father and son with the same first given name (a classic of Dutch registers).
-    sons = np.flatnonzero(((role == CHILD) | (role == ADULT_CHILD)) & (sex == "M")
-                          & (father >= 0) & (rng.random(N) < NAMED_AFTER_FATHER))
-    sons = sons[origin[sons] == origin[father[sons]]]
-    if len(sons):
-        given[sons] = [with_first_name(s, first_name(f))
-                       for s, f in zip(given[sons], given[father[sons]])]
-    same_name_as_father = np.zeros(N, dtype=bool)
-    same_name_as_father[sons] = True
+    def named_after(child_sex: str, parent: np.ndarray, share: float) -> np.ndarray:
+        """Children of `child_sex` given the first given name of `parent` (same origin):
+        whether each person is such a child."""
+        kids = np.flatnonzero(((role == CHILD) | (role == ADULT_CHILD)) & (sex == child_sex)
+                              & (parent >= 0) & (rng.random(N) < share))
+        kids = kids[origin[kids] == origin[parent[kids]]]
+        if len(kids):
+            given[kids] = [with_first_name(k, first_name(p))
+                           for k, p in zip(given[kids], given[parent[kids]])]
+        named = np.zeros(N, dtype=bool)
+        named[kids] = True
+        return named
+
+    # Mother and daughter with the same first given name; father and son (a classic of
+    # Dutch registers). In this order: each draws from rng.
+    same_name_as_mother = named_after("V", mother, NAMED_AFTER_MOTHER)
+    same_name_as_father = named_after("M", father, NAMED_AFTER_FATHER)
 
     households = pd.DataFrame({"kind": kind, "deprivation": d, "step": step,
                                "n_members": counts.sum(axis=1), "n_children": n_children})
