@@ -705,24 +705,13 @@ def compute(inputs: Inputs, settings: EstimateRules) -> tuple[dict[str, Any], li
     return section, run_notes
 
 
-def collapse(table: mse.ListTable, index: int) -> mse.ListTable:
-    """`table` without its list number `index`: patterns that differ only there are added
-    up, and families on none of the remaining lists drop out."""
-    counts: dict[tuple[int, ...], int] = {}
-    for pattern, n in table.counts.items():
-        rest = pattern[:index] + pattern[index + 1:]
-        if any(rest):
-            counts[rest] = counts.get(rest, 0) + n
-    return mse.ListTable(table.lists[:index] + table.lists[index + 1:], counts)
-
-
 def sensitivity(table: mse.ListTable, settings: EstimateRules) -> list[dict[str, Any]]:
     """summary.json["estimate"]["sensitivity"]: the estimate with each list left out in turn
     (module docstring); the point estimate and its profile-likelihood 95% interval only, no
     bootstrap."""
     out = []
     for i, name in enumerate(table.lists):
-        smaller = collapse(table, i)
+        smaller = table.without(i)
         entry: dict[str, Any] = {"left_out": name, "lists": list(smaller.lists),
                                  "observed": smaller.observed}
         try:

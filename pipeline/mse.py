@@ -158,6 +158,16 @@ class ListTable:
     def observed(self) -> int:
         return int(sum(self.counts.values()))
 
+    def without(self, index: int) -> "ListTable":
+        """The table with list number `index` left out: patterns that differ only there are
+        added up, and those on none of the remaining lists drop out."""
+        counts: dict[tuple[int, ...], int] = {}
+        for pattern, n in self.counts.items():
+            rest = pattern[:index] + pattern[index + 1:]
+            if any(rest):
+                counts[rest] = counts.get(rest, 0) + n
+        return ListTable(self.lists[:index] + self.lists[index + 1:], counts)
+
     def rows(self) -> list[dict[str, int]]:
         """The observed counts as rows (list columns plus ``count``), most lists last."""
         order = sorted(self.counts, key=lambda p: (sum(p), tuple(-v for v in p)))

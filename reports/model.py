@@ -603,16 +603,6 @@ def _published(est: dict[str, Any], plan: _Plan, settings: Settings) -> dict[str
     return out
 
 
-def _collapse(table: mse.ListTable, index: int) -> mse.ListTable:
-    """As pipeline/estimate.py `collapse`: the table with one list left out."""
-    counts: dict[tuple[int, ...], int] = {}
-    for pattern, n in table.counts.items():
-        rest = pattern[:index] + pattern[index + 1:]
-        if any(rest):
-            counts[rest] = counts.get(rest, 0) + n
-    return mse.ListTable(table.lists[:index] + table.lists[index + 1:], counts)
-
-
 class _Redo:
     """The figures a reader gets from a list table (only those a reader can redo: not the
     total of a stratified estimate), each table estimated once."""
@@ -649,7 +639,7 @@ class _Redo:
             table, rows = self._table(counts), []
             for i, name in enumerate(self.reader.lists):
                 try:
-                    result = mse.estimate(_collapse(table, i), criterion=self.reader.criterion,
+                    result = mse.estimate(table.without(i), criterion=self.reader.criterion,
                                           bootstrap=0, levels=(0.95,))
                 except mse.EstimateError:
                     rows.append((name, "error"))
