@@ -741,6 +741,18 @@ def _episodes(town: Town, risk_h: np.ndarray, t0: int, t1: int, rng: np.random.G
                 rows.append((person, source, d, e if until == NO_DAY or e == NO_DAY
                              else min(max(e, d), until), ep))
 
+        def jeugdzorg_sources(child: int) -> list[str]:
+            """The Jeugdzorg files that know `child`: Toegang, and Voogdij or Reclassering
+            beside it or instead."""
+            sub = ["JEUGDZORG_TOEGANG"]
+            if r.random() < 0.25:
+                sub.append("JEUGDZORG_VOOGDIJ")
+            if child in teens and r.random() < 0.3:
+                sub.append("JEUGDZORG_RECLASSERING")
+            if len(sub) > 1 and r.random() < 0.2:  # known to Voogdij/Reclassering only
+                sub = sub[1:]
+            return sub
+
         def defining(name: str, who: int = -1, before: int = NO_DAY) -> None:
             """Records of agency `name` that keep the family on its list for its whole
             period: a registration from its first week to its last day, or (for contacts
@@ -767,14 +779,7 @@ def _episodes(town: Town, risk_h: np.ndarray, t0: int, t1: int, rng: np.random.G
                 rows.append((who, name, first(1)[0], end, ep))
             elif name == "JEUGDZORG":
                 child = who if who >= 0 else r.choice(kids)
-                sub = ["JEUGDZORG_TOEGANG"]
-                if r.random() < 0.25:
-                    sub.append("JEUGDZORG_VOOGDIJ")
-                if child in teens and r.random() < 0.3:
-                    sub.append("JEUGDZORG_RECLASSERING")
-                if len(sub) > 1 and r.random() < 0.2:  # known to Voogdij/Reclassering only
-                    sub = sub[1:]
-                for s_ in sub:
+                for s_ in jeugdzorg_sources(child):
                     if s_ == "JEUGDZORG_TOEGANG":
                         add(child, s_, first(1) + last(1))
                     else:
@@ -796,14 +801,7 @@ def _episodes(town: Town, risk_h: np.ndarray, t0: int, t1: int, rng: np.random.G
                 add(who, "GELDZORG", when(1 + (r.random() < 0.15)))
             elif name == "JEUGDZORG" and kids:
                 child = r.choice(kids)
-                sub = ["JEUGDZORG_TOEGANG"]
-                if r.random() < 0.25:
-                    sub.append("JEUGDZORG_VOOGDIJ")
-                if child in teens and r.random() < 0.3:
-                    sub.append("JEUGDZORG_RECLASSERING")
-                if len(sub) > 1 and r.random() < 0.2:  # known to Voogdij/Reclassering only
-                    sub = sub[1:]
-                for s_ in sub:
+                for s_ in jeugdzorg_sources(child):
                     add(child, s_, when())
             elif name == "ZAR" and pupils:
                 add(r.choice(pupils), "ZAR", when())
