@@ -727,6 +727,18 @@ class Town:
                             "left_home": len(leaving), "separations": len(separating),
                             "births": len(mothers), "arrived_households": n_new})
 
+    def _baby_origin(self, mother: np.ndarray, father: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Each baby's origin (the mother's, or a non-Dutch father's where she is Dutch) and
+        the parent whose surname it takes (the father when known)."""
+        origin_of = self.persons["origin"].to_numpy()
+        origin = origin_of[mother].copy()
+        has_dad = father >= 0
+        dad_origin = origin_of[np.maximum(father, 0)]
+        use_dad = has_dad & (origin == "NL") & (dad_origin != "NL")
+        origin[use_dad] = dad_origin[use_dad]
+        return origin, np.where(has_dad, father, mother)
+
     def _births(self, mother: np.ndarray, father: np.ndarray, day: np.ndarray,
                 twins: np.ndarray, twin_of: np.ndarray) -> None:
         """Babies of `mother` (and `father`, -1 if none at her address) on `day`; `twin_of`
@@ -737,12 +749,7 @@ class Town:
         p = self.persons
         n = len(mother)
         sex = np.where(rng.random(n) < 0.51, "M", "V").astype(object)
-        origin = p["origin"].to_numpy()[mother].copy()
-        has_dad = father >= 0
-        dad_origin = p["origin"].to_numpy()[np.maximum(father, 0)]
-        use_dad = has_dad & (origin == "NL") & (dad_origin != "NL")
-        origin[use_dad] = dad_origin[use_dad]
-        src = np.where(has_dad, father, mother)
+        origin, src = self._baby_origin(mother, father)
         year = day.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
         ids, bsns = self._take_ids(n)
         given = self.bank.given_names(rng, origin, sex, year)
@@ -755,7 +762,7 @@ class Town:
                                            or first_name(given[b]))
         # A baby named after the parent of the same sex (Mohammed after Mohammed).
         parents_given = p["given_names"].to_numpy()
-        after_father = (sex == "M") & has_dad & (rng.random(n) < NAMED_AFTER_FATHER)
+        after_father = (sex == "M") & (father >= 0) & (rng.random(n) < NAMED_AFTER_FATHER)
         after_mother = (sex == "V") & (rng.random(n) < NAMED_AFTER_MOTHER)
         for b in np.flatnonzero(after_father | after_mother):
             parent = father[b] if after_father[b] else mother[b]
@@ -784,12 +791,7 @@ class Town:
         their person indices."""
         p = self.persons
         n = len(mother)
-        origin = p["origin"].to_numpy()[mother].copy()
-        has_dad = father >= 0
-        dad_origin = p["origin"].to_numpy()[np.maximum(father, 0)]
-        use_dad = has_dad & (origin == "NL") & (dad_origin != "NL")
-        origin[use_dad] = dad_origin[use_dad]
-        src = np.where(has_dad, father, mother)
+        origin, src = self._baby_origin(mother, father)
         ids, bsns = self._take_ids(n)
         first = len(p)
         self.persons = pd.concat([p, pd.DataFrame({
