@@ -22,14 +22,21 @@ PERSONS = "persons"
 def prior_u(comparison: SplinkComparison, scaled: set[str], n_persons: int,
             reference_size: int) -> list[float | None]:
     """u of each level, `scaled` levels (by label) scaled to the register size; the ELSE
-    level takes what is left so the u of a comparison add up to 1."""
+    level takes what is left so the u of a comparison add up to 1. In a register so small
+    that the scaled levels would take more than half of all random pairs, they are scaled
+    less, keeping their ratios: chance agreement on an address cannot leave "another
+    address" rarer than the address itself (it would then count as evidence FOR a match)."""
     factor = reference_size / max(n_persons, 1)
+    base = sum(level.u_probability for level in comparison.comparison_levels
+               if not level.is_null_level and level.label_for_charts in scaled)
+    if base > 0:
+        factor = min(factor, 0.5 / base)
     us: list[float | None] = []
     for level in comparison.comparison_levels:
         if level.is_null_level:
             us.append(None)
         elif level.label_for_charts in scaled:
-            us.append(min(level.u_probability * factor, 0.5))
+            us.append(level.u_probability * factor)
         else:
             us.append(level.u_probability)
     rest = 1 - sum(u for u in us[:-1] if u is not None)

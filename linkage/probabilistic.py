@@ -281,12 +281,17 @@ def known_m(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
             SELECT count(*) OVER (PARTITION BY person_id, agency) > 1 AS same_person,
                    count(*) OVER (PARTITION BY home, agency) > 1 AS same_household,
                    count(*) OVER (PARTITION BY person_id) > 1 AS other_person,
-                   count(*) OVER (PARTITION BY home) > 1 AS other_household
+                   count(*) OVER (PARTITION BY home) > 1 AS other_household,
+                   -- without another record of its own agency in the household (the
+                   -- levels below same_household), the others' agencies are all but its own
+                   count(DISTINCT agency) OVER (PARTITION BY home) - 1 >= 2 AS two_others
             FROM k)
         SELECT count(*) FILTER (same_person),
                count(*) FILTER (NOT same_person AND same_household),
-               count(*) FILTER (NOT same_household AND other_person),
-               count(*) FILTER (NOT same_household AND NOT other_person AND other_household),
+               count(*) FILTER (NOT same_household AND two_others),
+               count(*) FILTER (NOT same_household AND NOT two_others AND other_person),
+               count(*) FILTER (NOT same_household AND NOT two_others AND NOT other_person
+                                AND other_household),
                count(*) FILTER (NOT other_household)
         FROM judged""", {"ref": reference_date}).fetchall()[0]
     total = sum(counts)

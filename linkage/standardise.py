@@ -33,6 +33,10 @@ Both `*_std` tables carry the same linkage columns (LINK_COLUMNS) so Splink can 
   postcode, house_number, address_key ('9733AC 7'): the record's address (persons: NULL)
   address_keys        persons: every address ever; records: the record's address
   postcodes           likewise, postcodes only
+  address_near_keys   records: the address with its postcode one swap of neighbouring
+                      characters away ('9731AB 7' -> '7931AB 7', '9731BA 7', ...); persons:
+                      their address_keys, so that the two sides meet where a record's
+                      postcode has two characters swapped
   residents_at_contact  records: person_ids registered at the record's address on its
                       contact date (the address the agency knew may be an old one)
   contact_date        records only
@@ -62,7 +66,7 @@ LINK_COLUMNS = (
     "birth_month", "birth_day", "birth_text", "sex", "postcode", "house_number",
     "address_key", "address_keys", "postcodes", "residents_at_contact", "contact_date",
     "neighbourhoods", "neighbourhood_years", "bsn_mistyped", "other_id", "given_in_surname",
-    "served_born_from", "served_born_to",
+    "served_born_from", "served_born_to", "address_near_keys",
 )
 
 # Letters that strip_accents leaves alone, folded to what a Dutch clerk would type.
@@ -173,6 +177,14 @@ def create_macros(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...]) -> 
         CREATE OR REPLACE TEMP MACRO mpg_postcode(p) AS
             CASE WHEN regexp_full_match(mpg_postcode_text(p), '[1-9][0-9]{{3}}[A-Z]{{2}}')
                  THEN mpg_postcode_text(p) END;
+        -- The postcodes one slip of the fingers away: two neighbouring digits, or the two
+        -- letters, swapped ('9713AB' -> '7913AB', ..., '9713BA'), where still a postcode.
+        CREATE OR REPLACE TEMP MACRO mpg_swap(p, i) AS
+            substr(p, 1, i - 1) || substr(p, i + 1, 1) || substr(p, i, 1) || substr(p, i + 2);
+        CREATE OR REPLACE TEMP MACRO mpg_near_postcodes(p) AS
+            list_filter(list_distinct([mpg_swap(p, 1), mpg_swap(p, 2), mpg_swap(p, 3),
+                                       mpg_swap(p, 5)]),
+                        lambda q: q <> p AND regexp_full_match(q, '[1-9][0-9]{{3}}[A-Z]{{2}}'));
         -- House number '12', '12a', '12-2', '12 bis' -> 12 and 'A' / '2' / 'BIS'; an explicit
         -- addition wins over what follows the number.
         CREATE OR REPLACE TEMP MACRO mpg_house_number(n) AS
@@ -419,6 +431,7 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                CAST(NULL AS VARCHAR) AS bsn_mistyped, mpg_other_id({other_id}) AS other_id,
                f.surname_stem || ' ' || f.given_first AS given_in_surname,
                CAST(NULL AS DATE) AS served_born_from, CAST(NULL AS DATE) AS served_born_to,
+               a.address_keys AS address_near_keys,
                p.person_id, mpg_sex(p.sex) AS register_sex
         FROM ident.register_persons p
         JOIN ident._person_features f ON f.k = p.person_id
@@ -476,6 +489,10 @@ def standardise(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
                CAST(r.contact_date - to_years(g.max_age + 1) + INTERVAL 1 DAY AS DATE)
                    AS served_born_from,
                CAST(r.contact_date - to_years(g.min_age) AS DATE) AS served_born_to,
+               CASE WHEN r.address_key IS NOT NULL THEN list_transform(
+                   mpg_near_postcodes(r.postcode_std),
+                   lambda q: q || ' ' || CAST(r.house_number AS VARCHAR)) END
+                   AS address_near_keys,
                r.record_key, r.agency, r.file, r.record_id, r.in_window
         FROM ident._record_base r
         JOIN ident._record_features f ON f.k = r.record_key
