@@ -18,6 +18,13 @@ against the truth's (truth_households.csv; a household counted in another catego
 lost and gained) and the records resolved only at household level (links.parquet
 match_key "household"). Households are matched by the members' pseudonyms, which the
 demo key (`--demo`) lets this script compute for the truth's addresses.
+
+`--namesakes` also keeps the run's identifying tables (`--keep-identifying`) and asks of
+each true link the run left without a person how many register persons agree with the true
+person on every field the record carries (surname; given name, or first initial where the
+record has initials only; birth date, sex and address where it has them), with the true
+person's own register values: where two or more do, the fields cannot tell them apart
+whatever the linker, and only softer evidence (the agencies that know a household) can.
 """
 from __future__ import annotations
 
@@ -85,7 +92,7 @@ def stage_seconds(run_json: dict) -> dict[str, float]:
 
 
 def bench_one(n_persons: int, difficulty: str, seed: int, folder: Path,
-              timeout: float, city: Path | None = None) -> dict:
+              timeout: float, city: Path | None = None, namesakes: bool = False) -> dict:
     """Generate the city (unless `city` holds one already) and count it."""
     city = city or folder / "city"
     result = {"persons": n_persons, "difficulty": difficulty, "seed": seed}
@@ -107,8 +114,10 @@ def bench_one(n_persons: int, difficulty: str, seed: int, folder: Path,
     out = folder / "out"
     log = folder / "mpg-run.log"
     manifest = city / "delivery" / "delivery.toml"
+    identifying = ["--keep-identifying"] if namesakes else []
     code, wall, peak = run_child(
-        mpg_command() + ["run", str(manifest), "--out", str(out), "--demo"], log, timeout)
+        mpg_command() + ["run", str(manifest), "--out", str(out), "--demo"] + identifying,
+        log, timeout)
     result.update(exit_code=code, wall_seconds=round(wall, 1), peak_bytes=peak,
                   cpu_seconds=round(LAST_CPU_SECONDS, 1),
                   truth={k: truth[k] for k in ("family_households", "mpg_total",
@@ -125,8 +134,61 @@ def bench_one(n_persons: int, difficulty: str, seed: int, folder: Path,
                                                  "by_category")}
     result["linkage"] = link_quality(out / "links.parquet", city / "truth" / "truth_links.csv")
     result["households"] = household_changes(city, out)
+    if namesakes:
+        result["namesakes"] = unresolvable_misses(city, out)
     result["load_average"] = os.getloadavg()
     return result
+
+
+def unresolvable_misses(city: Path, out: Path) -> dict:
+    """The true links the run left without a person, by match_key, and how many of them
+    fit two or more register persons on every field the record carries (see the module
+    docstring). Reads OUT/identifying.duckdb (`--keep-identifying`)."""
+    import duckdb
+
+    from mpg.pipeline import sql
+
+    con = duckdb.connect()
+    try:
+        sql.attach(con, out / "identifying.duckdb", "i", read_only=True)
+        rows = con.execute("""
+            WITH missed AS (
+                SELECT r.record_key, coalesce(l.match_key, 'no candidate') AS match_key,
+                       t.person_id AS true_id
+                FROM read_csv(?, all_varchar = true) t
+                JOIN read_parquet(?) l USING (agency, file, record_id)
+                JOIN i.records r USING (agency, file, record_id)
+                WHERE coalesce(t.person_id, '') <> '' AND l.person_id IS NULL),
+            asked AS (
+                SELECT m.record_key, m.match_key,
+                       length(s.given_first) > 1 AS has_given, s.initials IS NOT NULL
+                           AS has_initial, s.birth_date IS NOT NULL AS has_birth,
+                       s.sex IS NOT NULL AS has_sex, s.address_key,
+                       p.surname_stem, p.given_first, left(p.initials, 1) AS initial,
+                       p.birth_date, p.sex
+                FROM missed m JOIN i.records_std s USING (record_key)
+                JOIN i.persons_std p ON p.uid = m.true_id),
+            fits AS (
+                SELECT a.record_key, any_value(a.match_key) AS match_key, count(*) AS persons
+                FROM asked a JOIN i.persons_std o ON o.surname_stem = a.surname_stem
+                 AND (NOT coalesce(a.has_given, false) OR o.given_first = a.given_first)
+                 AND (coalesce(a.has_given, false) OR NOT a.has_initial
+                      OR left(o.initials, 1) = a.initial)
+                 AND (NOT a.has_birth OR o.birth_date = a.birth_date)
+                 AND (NOT a.has_sex OR o.sex = a.sex)
+                 AND (a.address_key IS NULL OR list_contains(o.address_keys, a.address_key))
+                GROUP BY a.record_key)
+            SELECT m.match_key, count(*), count(*) FILTER (f.persons >= 2)
+            FROM missed m LEFT JOIN fits f USING (record_key)
+            GROUP BY ALL ORDER BY ALL""", [str(city / "truth" / "truth_links.csv"),
+                                           str(out / "links.parquet")]).fetchall()
+    finally:
+        con.close()
+    by_key = {key: {"missed": int(n), "fields_fit_several": int(k)} for key, n, k in rows}
+    return {"by_match_key": by_key,
+            "missed": sum(v["missed"] for v in by_key.values()),
+            "fields_fit_several": sum(v["fields_fit_several"] for key, v in by_key.items()
+                                      if key != "household")}
 
 
 def household_changes(city: Path, out: Path) -> dict:
@@ -246,6 +308,12 @@ def report(r: dict) -> None:
     print(f"  households         lost {h['lost']}, gained {h['gained']} (of them "
           f"{h['other_category']} in another category); records resolved at household "
           f"level {h['records_at_household_level']}")
+    if "namesakes" in r:
+        n = r["namesakes"]
+        print(f"  left without person {n['missed']} true links; outside household level, "
+              f"{n['fields_fit_several']} fit two or more persons on every field they carry "
+              f"({100 * n['fields_fit_several'] / max(q['true_links'], 1):.2f}% of true "
+              f"links): {json.dumps(n['by_match_key'])}")
     print(f"  load average       {' '.join(f'{x:.2f}' for x in r['load_average'])}")
 
 
@@ -261,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per mpg run")
     parser.add_argument("--keep", type=Path, help="keep cities and outputs in this folder")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--namesakes", action="store_true",
+                        help="keep the identifying tables and count the missed links whose "
+                             "fields fit two or more register persons")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a target is missed (a failed run always does)")
     args = parser.parse_args(argv)
@@ -277,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             city = (args.cities / f"{size}-{args.difficulty}-s{seed}" / "city"
                     if args.cities else None)
             try:
-                r = bench_one(size, args.difficulty, seed, folder, args.timeout, city)
+                r = bench_one(size, args.difficulty, seed, folder, args.timeout, city,
+                              args.namesakes)
             finally:
                 if not args.keep:
                     shutil.rmtree(base, ignore_errors=True)
