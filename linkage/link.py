@@ -61,6 +61,9 @@ DECIDED = "ident._link_decided"
 LINK_COLUMNS_SQL = ("record_key BIGINT, person_id VARCHAR, match_probability DOUBLE, "
                     "match_key VARCHAR, household_id VARCHAR, candidate_ids VARCHAR[]")
 DECIDED_COLUMNS = "record_key, person_id, match_probability, match_key"
+# Record r and register person p: a person born after the record's contact date cannot be
+# its person (the probabilistic pass's candidates and the client pass's link obey it).
+BORN_BY_CONTACT = "NOT coalesce(p.birth_date > r.contact_date, false)"
 VETOES = "ident._link_vetoes"  # (record_key, person_id) reviewed as non_match
 _NO_SCORES = ("(SELECT NULL::BIGINT AS record_key, NULL::DOUBLE AS best_probability, "
               "NULL::VARCHAR AS unlinked_reason)")
@@ -240,7 +243,7 @@ def client_pass(con: duckdb.DuckDBPyConnection, decided: str = DECIDED,
         JOIN ident.persons_std p ON p.person_id = c.person_id
         WHERE {_undecided(decided=decided)} AND {_not_vetoed(vetoes=vetoes)}
           AND {_no_bsn_conflict()}
-          AND NOT coalesce(p.birth_date > r.contact_date, false)
+          AND {BORN_BY_CONTACT}
           AND (r.birth_date IS NULL OR p.birth_date IS NULL OR {_same_birth_date()}
                OR damerau_levenshtein(r.birth_text, p.birth_text) <= 1)
           AND (r.surname_stem IS NULL OR p.surname_stem IS NULL
@@ -261,9 +264,7 @@ def household_pass(con: duckdb.DuckDBPyConnection, ctx: RunContext, decided: str
     margin rule of the probabilistic pass). The household's probability is the sum of its
     candidates' match probabilities (each weighed against all the record's candidates and
     against nobody in the register), and must reach `threshold`."""
-    exists = sql.scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = "
-                             "'ident' AND table_name = 'link_scores'")
-    if not exists:
+    if not sql.table_exists(con, "ident.link_scores"):
         return
     settings = ctx.linkage
     from mpg.pipeline.pseudonymise import residence_on_reference_date_sql

@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 from splink.internals.exceptions import SplinkException
 
+from mpg.linkage.link import BORN_BY_CONTACT, DECIDED_COLUMNS
 from mpg.linkage.model import (BASE_DIALECT, PERSONS, RECORDS, probability_to_weight,
                                splink_settings)
 from mpg.linkage.standardise import LINK_COLUMNS
@@ -545,7 +546,7 @@ def _store_scores(con: duckdb.DuckDBPyConnection, predictions: str,
             SELECT o.* FROM oriented o
             JOIN ident.records_std r USING (record_key)
             JOIN ident.persons_std p ON p.person_id = o.person_id
-            WHERE NOT coalesce(p.birth_date > r.contact_date, false)),
+            WHERE {BORN_BY_CONTACT}),
         weighed AS (
             SELECT *, max(match_weight) OVER (PARTITION BY record_key) AS best_weight
             FROM plausible)
@@ -602,7 +603,7 @@ def probabilistic_pass(con: duckdb.DuckDBPyConnection, settings: LinkageSettings
         training, sizes = Training(reason="scores reused"), {}
     threshold = settings.threshold if threshold is None else threshold
     con.execute(f"""
-        INSERT INTO {decided} (record_key, person_id, match_probability, match_key)
+        INSERT INTO {decided} ({DECIDED_COLUMNS})
         SELECT record_key, person_id, match_probability, 'probabilistic'
         FROM ({select_links(con, settings, decided, vetoes, threshold=threshold)})
     """)

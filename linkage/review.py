@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from mpg.linkage.link import DECIDED_COLUMNS
 from mpg.pipeline import sql
 from mpg.pipeline.folders import private_files
 from mpg.pipeline.errors import DeliveryError, UsageError
@@ -143,7 +144,7 @@ def apply_reviews(con: duckdb.DuckDBPyConnection, review_db: str | Path, decided
     # Two "match" decisions for one record with different persons contradict each other:
     # neither is obeyed and the record goes through the other passes.
     con.execute(f"""
-        INSERT INTO {decided} (record_key, person_id, match_probability, match_key)
+        INSERT INTO {decided} ({DECIDED_COLUMNS})
         SELECT record_key, min(person_id), 1.0, 'review' FROM ident._reviews
         WHERE decision = 'match' GROUP BY record_key HAVING count(DISTINCT person_id) = 1
     """)
